@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Creates (or reuses) the project-local Python venv under .plumb/venv with the pinned
+# MLflow tracking server. Idempotent: a marker file records the pinned version installed.
+#   cluster/local/python-env.sh          -> prints the venv's python path on success
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+REQUIREMENTS="$ROOT/cluster/local/requirements-mlflow.txt"
+VENV="${PLUMB_VENV:-$ROOT/.plumb/venv}"
+MARKER="$VENV/.plumb-requirements-$(cksum <"$REQUIREMENTS" | cut -d" " -f1)"
+
+if [[ -f "$MARKER" && -x "$VENV/bin/mlflow" ]]; then
+  echo "$VENV/bin/python"
+  exit 0
+fi
+
+PY="${PLUMB_PYTHON:-$(command -v python3 || true)}"
+if [[ -z "$PY" ]]; then
+  echo "Cannot set up the MLflow server: python3 is not on PATH (install Python 3.9+ with the venv module, e.g. 'apt-get install python3 python3-venv')" >&2
+  exit 2
+fi
+if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)'; then
+  echo "Cannot set up the MLflow server: $("$PY" --version 2>&1) is too old (need Python 3.9+; set PLUMB_PYTHON to a newer python3)" >&2
+  exit 2
+fi
+if [[ ! -x "$VENV/bin/python" ]]; then
+  mkdir -p "$(dirname "$VENV")"
+  if ! "$PY" -m venv "$VENV" >&2; then
+    echo "Cannot set up the MLflow server: '$PY -m venv' failed (install the venv module, e.g. 'apt-get install python3-venv')" >&2
+    rm -rf "$VENV"
+    exit 2
+  fi
+fi
+echo "Installing the MLflow server ($REQUIREMENTS) into $VENV (first run only, a few minutes)..." >&2
+if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" >&2; then
+  echo "Cannot set up the MLflow server: 'pip install -r $REQUIREMENTS' failed (check network access to PyPI, or set MLFLOW_TRACKING_URI to an existing server, or run with --tracking none)" >&2
+  exit 2
+fi
+rm -f "$VENV"/.plumb-*
+touch "$MARKER"
+echo "$VENV/bin/python"

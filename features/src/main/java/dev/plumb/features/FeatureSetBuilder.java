@@ -1,0 +1,145 @@
+package dev.plumb.features;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_set;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Builds a feature set from clean rows: assigns splits, fits the transform on the training split
+ * only, and applies it to every split.
+ */
+public final class FeatureSetBuilder {
+
+  private final FeatureSetSpec spec;
+
+  public FeatureSetBuilder(FeatureSetSpec spec) {
+    this.spec = spec;
+  }
+
+  /** Checks the input schema before any Spark job runs. */
+  public void checkSchema(StructType schema) {
+    List<String> available = Arrays.asList(schema.fieldNames());
+    List<String> missing = new ArrayList<>();
+    List<String> needed = new ArrayList<>(spec.featureNames());
+    needed.add(spec.labelColumn());
+    needed.add(spec.keyColumn());
+    for (String c : needed) {
+      if (!available.contains(c)) {
+        missing.add(c);
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw FeatureErrors.missingColumns(
+          "build feature set '" + spec.name() + "'", missing, new TreeSet<>(available), "input");
+    }
+    List<String> problems = new ArrayList<>();
+    for (String c : spec.numeric()) {
+      DataType t = schema.apply(c).dataType();
+      if (!(t instanceof NumericType) && !t.equals(DataTypes.BooleanType)) {
+        problems.add("column '" + c + "' must be numeric but was " + t.simpleString());
+      }
+    }
+    DataType label = schema.apply(spec.labelColumn()).dataType();
+    if (!(label instanceof NumericType)) {
+      problems.add(
+          "label column '"
+              + spec.labelColumn()
+              + "' must be numeric but was "
+              + label.simpleString());
+    }
+    if (!problems.isEmpty()) {
+      throw FeatureErrors.wrongTypes("build feature set '" + spec.name() + "'", problems, "input");
+    }
+  }
+
+  /** Fits the transform on the rows of the training split only. */
+  public FittedTransform fit(Dataset<Row> withSplit) {
+    Map<String, List<String>> levels = new LinkedHashMap<>();
+    if (!spec.categorical().isEmpty()) {
+      Column[] sets =
+          spec.categorical().stream()
+              .map(c -> collect_set(col(c).cast("string")).as(c))
+              .toArray(Column[]::new);
+      Row row =
+          withSplit
+              .filter(col(Splits.COLUMN).equalTo(lit(Splits.TRAIN)))
+              .agg(sets[0], Arrays.copyOfRange(sets, 1, sets.length))
+              .first();
+      for (int i = 0; i < spec.categorical().size(); i++) {
+        List<String> values = new ArrayList<>(row.getList(i));
+        values.sort(null);
+        levels.put(spec.categorical().get(i), values);
+      }
+    }
+    return new FittedTransform(spec.numeric(), levels);
+  }
+
+  /**
+   * The feature table: key, label (double), split and one double column per feature, fitted on
+   * the training split only.
+   */
+  public FeatureSet build(Dataset<Row> clean) {
+    checkSchema(clean.schema());
+    Dataset<Row> withSplit = Splits.assign(clean, spec);
+    FittedTransform transform = fit(withSplit);
+    List<Column> columns = new ArrayList<>();
+    columns.add(col(spec.keyColumn()));
+    columns.add(col(spec.labelColumn()).cast("double").as(spec.labelColumn()));
+    columns.add(col(Splits.COLUMN));
+    for (String f : transform.featureNames()) {
+      columns.add(col(f));
+    }
+    Dataset<Row> table = transform.apply(withSplit).select(columns.toArray(new Column[0]));
+    return new FeatureSet(table, transform);
+  }
+
+  /**
+   * Per-feature null counts and split sizes of a built table, in one pass: the statistics of the
+   * manifest.
+   */
+  public Map<String, Object> statistics(Dataset<Row> table, List<String> featureNames) {
+    List<Column> aggs = new ArrayList<>();
+    for (String s : List.of(Splits.TRAIN, Splits.VALIDATION, Splits.TEST)) {
+      aggs.add(sum(when(col(Splits.COLUMN).equalTo(s), 1L).otherwise(0L)).as("split_" + s));
+    }
+    for (String f : featureNames) {
+      aggs.add(sum(when(col(f).isNull().or(col(f).isNaN()), 1L).otherwise(0L)).as("null_" + f));
+    }
+    aggs.add(count(lit(1)).as("rows"));
+    Row r =
+        table.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
+    Map<String, Object> splits = new LinkedHashMap<>();
+    for (String s : List.of(Splits.TRAIN, Splits.VALIDATION, Splits.TEST)) {
+      splits.put(s, r.getLong(r.fieldIndex("split_" + s)));
+    }
+    Map<String, Object> nulls = new LinkedHashMap<>();
+    for (String f : featureNames) {
+      nulls.put(f, r.getLong(r.fieldIndex("null_" + f)));
+    }
+    Map<String, Object> stats = new LinkedHashMap<>();
+    stats.put("rows", r.getLong(r.fieldIndex("rows")));
+    stats.put("split_sizes", splits);
+    stats.put("null_counts", nulls);
+    return stats;
+  }
+
+  /** A built feature set: the table and the transform fitted on its training split. */
+  public record FeatureSet(Dataset<Row> table, FittedTransform transform) {}
+}

@@ -1,0 +1,2 @@
+/** Sources, data contracts, validation, fingerprints, feature-set specs and versions. */
+package dev.plumb.features;

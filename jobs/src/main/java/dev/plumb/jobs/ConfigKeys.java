@@ -1,0 +1,116 @@
+package dev.plumb.jobs;
+
+import dev.plumb.jobs.ConfigKey.Type;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every config key Plumb reads, with its default and unit: the one place they are documented
+ * ({@code ./plumb keys} prints this table). Precedence: {@code --set} on the command line &gt;
+ * the config file &gt; the default here. {@code tracking.uri} falls back to the environment
+ * variable {@code MLFLOW_TRACKING_URI} when neither sets it. Keys under {@code spark.conf.} are
+ * passed to Spark as they are (e.g. {@code spark.conf.spark.executor.memory}).
+ */
+public final class ConfigKeys {
+
+  /** Prefix of free-form Spark settings. */
+  public static final String SPARK_CONF_PREFIX = "spark.conf.";
+
+  private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
+
+  static {
+    key("work_dir", Type.STRING, ".plumb/work", "Root folder of tables, feature store and models");
+    key("spark.master", Type.STRING, "local[*]", "Spark master when spark-submit did not set one");
+    key("spark.shuffle_partitions", Type.INT, "8", "spark.sql.shuffle.partitions (count)");
+    key("spark.ui", Type.BOOLEAN, "false", "Serve the Spark UI when Plumb creates the session");
+
+    key("ingest.input", Type.STRING, "", "Input Parquet folder (default: <work_dir>/demo-data)");
+    key("ingest.contract", Type.STRING, "conf/contracts/demo.yaml", "Data contract YAML file");
+    key("ingest.clean_table", Type.STRING, "", "Clean Delta table (default <work_dir>/tables/clean)");
+    key(
+        "ingest.quarantine_table",
+        Type.STRING,
+        "",
+        "Quarantine Delta table (default <work_dir>/tables/quarantine)");
+
+    key("features.store", Type.STRING, "", "Feature store folder (default <work_dir>/features)");
+    key("features.name", Type.STRING, "demo", "Feature set name (a folder in the store)");
+    key("features.label", Type.STRING, "label", "Label column (0/1)");
+    key("features.key", Type.STRING, "id", "Key column; the split is a seeded hash of it");
+    key(
+        "features.numeric",
+        Type.LIST,
+        "amount,age,tenure_days,num_txn_30d",
+        "Numeric feature columns, used as they are");
+    key(
+        "features.categorical",
+        Type.LIST,
+        "country,channel",
+        "Categorical columns, indexed on the train split");
+    key("features.train_fraction", Type.DOUBLE, "0.7", "Fraction of keys in train (0-1)");
+    key("features.validation_fraction", Type.DOUBLE, "0.15", "Fraction of keys in validation");
+    key("features.split_seed", Type.INT, "42", "Seed of the split hash");
+    key("features.force", Type.BOOLEAN, "false", "Rebuild even when the version is stored");
+
+    key("train.feature_set_version", Type.STRING, "", "Feature set version (default: latest)");
+    key("train.objective", Type.STRING, "binary:logistic", "XGBoost objective");
+    key("train.eval_metric", Type.STRING, "logloss", "Metric per round, used for early stopping");
+    key("train.num_round", Type.INT, "200", "Maximum boosting rounds");
+    key("train.max_depth", Type.INT, "6", "Maximum tree depth");
+    key("train.eta", Type.DOUBLE, "0.1", "Learning rate");
+    key("train.num_workers", Type.INT, "2", "XGBoost workers (Spark barrier tasks)");
+    key("train.nthread", Type.INT, "1", "Threads per worker (at most spark.task.cpus)");
+    key("train.early_stopping_rounds", Type.INT, "20", "Rounds without improvement; 0 = off");
+    key("train.seed", Type.INT, "42", "XGBoost seed");
+    key("train.device", Type.STRING, "cpu", "cpu | cuda | auto");
+    key("train.model_dir", Type.STRING, "", "Model folder (default <work_dir>/models)");
+
+    key("evaluate.model", Type.STRING, "", "Model folder to evaluate (default: latest)");
+    key("evaluate.threshold", Type.DOUBLE, "0.5", "Decision threshold for accuracy (0-1)");
+
+    key("tracking.mode", Type.STRING, "mlflow", "mlflow | none (--tracking overrides)");
+    key("tracking.uri", Type.STRING, "", "MLflow tracking URI (default $MLFLOW_TRACKING_URI)");
+    key("tracking.experiment", Type.STRING, "plumb", "MLflow experiment, created when missing");
+    key("tracking.timeout_seconds", Type.INT, "30", "Connect/read timeout of MLflow calls (s)");
+
+    key("demo.rows", Type.INT, "200000", "Rows of the generated sample dataset");
+    key("demo.days", Type.INT, "30", "Date partitions of the sample dataset");
+    key("demo.seed", Type.INT, "7", "Seed of the sample dataset");
+  }
+
+  private ConfigKeys() {}
+
+  private static void key(String name, Type type, String defaultValue, String doc) {
+    KEYS.put(name, new ConfigKey(name, type, defaultValue, doc));
+  }
+
+  /** All keys, in documentation order. */
+  public static List<ConfigKey> all() {
+    return List.copyOf(KEYS.values());
+  }
+
+  /** The key of that name, or null. */
+  public static ConfigKey find(String name) {
+    return KEYS.get(name);
+  }
+
+  /** The table printed by {@code ./plumb keys}. */
+  public static String table() {
+    StringBuilder sb = new StringBuilder();
+    for (ConfigKey k : KEYS.values()) {
+      sb.append(
+          String.format(
+              "  %-30s %-8s %-18s %s%n",
+              k.name(),
+              k.type().name().toLowerCase(java.util.Locale.ROOT),
+              k.defaultValue().isEmpty() ? "-" : k.defaultValue(),
+              k.doc()));
+    }
+    sb.append(
+        String.format(
+            "  %-30s %-8s %-18s %s%n",
+            SPARK_CONF_PREFIX + "<key>", "string", "-", "Passed to Spark as <key>"));
+    return sb.toString();
+  }
+}

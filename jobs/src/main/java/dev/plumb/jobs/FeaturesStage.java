@@ -1,0 +1,133 @@
+package dev.plumb.jobs;
+
+import dev.plumb.features.FeatureSetBuilder;
+import dev.plumb.features.FeatureSetSpec;
+import dev.plumb.features.FeatureSetVersion;
+import dev.plumb.features.FittedTransform;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Features: builds the feature set for the ingested data, or reuses it when the same version is
+ * already in the store. Layout: {@code <store>/<name>/<version>/{data,transform.json,
+ * manifest.json}}; the manifest is written last, so a version without one is incomplete.
+ */
+final class FeaturesStage {
+
+  static final String MANIFEST = "manifest.json";
+  static final String TRANSFORM = "transform.json";
+  static final String DATA = "data";
+  static final String LATEST = "LATEST";
+
+  /** What the features stage produced or found. */
+  record Result(
+      FeatureSetVersion version,
+      Path directory,
+      boolean built,
+      Map<String, Object> manifest) {}
+
+  private FeaturesStage() {}
+
+  static Path store(PlumbConfig config) {
+    return config.pathOr("features.store", "features");
+  }
+
+  static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
+    Map<String, Object> ingest =
+        JsonFiles.read(IngestStage.reportPath(config), "the ingest report", "ingest");
+    String fingerprint = String.valueOf(ingest.get("data_fingerprint"));
+    FeatureSetSpec spec = config.featureSetSpec();
+    FeatureSetVersion version = FeatureSetVersion.of(fingerprint, spec);
+    Path setDir = store(config).resolve(spec.name());
+    Path dir = setDir.resolve(version.id());
+    Path manifestPath = dir.resolve(MANIFEST);
+    if (Files.isRegularFile(manifestPath) && !config.flag("features.force")) {
+      Log.info("features: version " + version + " is in the store: reused, nothing recomputed");
+      JsonFiles.writeText(setDir.resolve(LATEST), version.id());
+      return new Result(
+          version, dir, false, JsonFiles.read(manifestPath, "the manifest", "features"));
+    }
+    Log.info("features: building version " + version + " of '" + spec.name() + "'");
+    Dataset<Row> clean =
+        spark
+            .read()
+            .format("delta")
+            .option("versionAsOf", ((Number) ingest.get("clean_table_version")).longValue())
+            .load(String.valueOf(ingest.get("clean_table")));
+    FeatureSetBuilder builder = new FeatureSetBuilder(spec);
+    FeatureSetBuilder.FeatureSet set = builder.build(clean);
+    set.table()
+        .write()
+        .format("delta")
+        .mode("overwrite")
+        .option("overwriteSchema", "true")
+        .save(dir.resolve(DATA).toString());
+    JsonFiles.writeText(dir.resolve(TRANSFORM), set.transform().toJson());
+    Dataset<Row> stored = spark.read().format("delta").load(dir.resolve(DATA).toString());
+    List<String> featureNames = set.transform().featureNames();
+    Map<String, Object> stats = builder.statistics(stored, featureNames);
+
+    Map<String, Object> manifest = new LinkedHashMap<>();
+    manifest.put("feature_set", spec.name());
+    manifest.put("feature_set_version", version.id());
+    manifest.put("created_at", Instant.now().toString());
+    manifest.put("code_version", FeatureSetVersion.CODE_VERSION);
+    manifest.put("source_fingerprint", fingerprint);
+    manifest.put("source_table", ingest.get("clean_table"));
+    manifest.put("source_table_version", ingest.get("clean_table_version"));
+    manifest.put(
+        "schema_hash",
+        dev.plumb.features.DataFingerprint.ofFiles(List.of(), stored.schema().json()).hash());
+    manifest.put("label", spec.labelColumn());
+    manifest.put("key", spec.keyColumn());
+    @SuppressWarnings("unchecked")
+    Map<String, Object> nulls = (Map<String, Object>) stats.get("null_counts");
+    List<Map<String, Object>> features =
+        featureNames.stream()
+            .map(
+                f -> {
+                  Map<String, Object> e = new LinkedHashMap<>();
+                  e.put("name", f);
+                  e.put("type", spec.categorical().contains(f) ? "categorical_index" : "numeric");
+                  e.put("null_count", nulls.get(f));
+                  return e;
+                })
+            .toList();
+    manifest.put("features", features);
+    manifest.put("rows", stats.get("rows"));
+    manifest.put("split_sizes", stats.get("split_sizes"));
+    manifest.put("spec", spec.canonical());
+    manifest.put("validation_status", "passed");
+    JsonFiles.write(manifestPath, manifest);
+    JsonFiles.writeText(setDir.resolve(LATEST), version.id());
+    Log.info("features: version " + version + " written with " + stats.get("split_sizes"));
+    return new Result(version, dir, true, manifest);
+  }
+
+  /** The version to use: the given one, or the store's latest for the configured name. */
+  static Path resolve(PlumbConfig config, String version) {
+    Path setDir = store(config).resolve(config.string("features.name"));
+    String v =
+        version.isEmpty()
+            ? JsonFiles.readText(setDir.resolve(LATEST), "the latest feature set", "features")
+            : version;
+    Path dir = setDir.resolve(v);
+    if (!Files.isRegularFile(dir.resolve(MANIFEST))) {
+      throw JobErrors.missingStageOutput(
+          "a complete feature set version " + v, dir, "features");
+    }
+    return dir;
+  }
+
+  static FittedTransform transform(Path dir) {
+    return FittedTransform.fromJson(JsonFiles.readText(dir.resolve(TRANSFORM), "the fitted"
+        + " transform", "features --force"));
+  }
+}

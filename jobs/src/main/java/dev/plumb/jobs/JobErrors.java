@@ -1,0 +1,106 @@
+package dev.plumb.jobs;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** Every user-facing error of the jobs module: what, where, why and how to fix it. */
+final class JobErrors {
+
+  private JobErrors() {}
+
+  /** A usage error: the CLI prints it with the usage and exits 2. */
+  static final class UsageException extends IllegalArgumentException {
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  static UsageException usage(String message) {
+    return new UsageException(message);
+  }
+
+  static UsageException unknownKey(String key, String where) {
+    List<String> valid = ConfigKeys.all().stream().map(ConfigKey::name).toList();
+    String suggestion = closest(key, valid);
+    return new UsageException(
+        String.format(
+            "Cannot read config: unknown key '%s' in %s%s. Valid keys: %s, or %s<spark key> (run"
+                + " './plumb keys' for what each means)",
+            key,
+            where,
+            suggestion == null ? "" : " (did you mean '" + suggestion + "'?)",
+            String.join(", ", valid),
+            ConfigKeys.SPARK_CONF_PREFIX));
+  }
+
+  static UsageException badValue(ConfigKey key, String value, String where) {
+    return new UsageException(
+        String.format(
+            "Cannot read config: %s = '%s' in %s is not a valid %s (%s; default %s)",
+            key.name(),
+            value,
+            where,
+            key.type().name().toLowerCase(Locale.ROOT),
+            key.doc(),
+            key.defaultValue().isEmpty() ? "none" : key.defaultValue()));
+  }
+
+  static UsageException missingConfig(Path file, Exception cause) {
+    return new UsageException(
+        "Cannot read config file '"
+            + file
+            + "': "
+            + cause.getClass().getSimpleName()
+            + " (check the --conf path; the examples live in conf/)");
+  }
+
+  static IllegalStateException trackingUnreachable(String uri, String detail) {
+    return new IllegalStateException(
+        String.format(
+            "Cannot reach the MLflow tracking server at %s: %s (start one with"
+                + " 'cluster/local/mlflow-server.sh start', point MLFLOW_TRACKING_URI or"
+                + " --set tracking.uri=... at a running server, or run with --tracking none)",
+            Secrets.redactUri(uri),
+            detail));
+  }
+
+  static IllegalStateException missingStageOutput(String what, Path path, String producer) {
+    return new IllegalStateException(
+        String.format(
+            "Cannot find %s at %s (run './plumb %s' first, or point the config at it)",
+            what, path, producer));
+  }
+
+  private static String closest(String key, List<String> candidates) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String c : candidates) {
+      int d = distance(key, c);
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = c;
+      }
+    }
+    return bestDistance <= Math.max(2, key.length() / 4) ? best : null;
+  }
+
+  private static int distance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+}

@@ -1,0 +1,191 @@
+package dev.plumb.jobs;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The command line: {@code plumb <job> [--conf FILE] [--set key=value]... [--tracking
+ * mlflow|none] [--force]}. Exit codes: 0 done, 1 the job failed, 2 bad usage or config.
+ */
+public final class Plumb {
+
+  static final List<String> JOBS =
+      List.of("demo", "ingest", "features", "train", "evaluate", "pipeline", "keys");
+
+  private static final String USAGE =
+      String.join(
+          "\n",
+          "Usage: plumb <job> [--conf FILE] [--set key=value]... [--tracking mlflow|none]"
+              + " [--force]",
+          "",
+          "Jobs:",
+          "  demo       write the sample dataset (if missing) and run the whole pipeline on it",
+          "  ingest     check the input against the data contract; clean + quarantine Delta tables",
+          "  features   build (or reuse) the versioned feature set from the clean table",
+          "  train      train XGBoost on the feature set's train split, early-stopping on"
+              + " validation",
+          "  evaluate   score the test split once; ROC-AUC, PR-AUC, log loss, accuracy",
+          "  pipeline   ingest, features, train and evaluate as one tracked run",
+          "  keys       list every config key with its default and meaning",
+          "",
+          "Options:",
+          "  --conf FILE          YAML config (see conf/local.yaml); default: built-in defaults",
+          "  --set key=value      override one key (repeatable); wins over the file",
+          "  --tracking MODE      mlflow (default; needs MLFLOW_TRACKING_URI or tracking.uri) or"
+              + " none",
+          "  --force              rebuild the feature set even when its version is stored",
+          "  --help               this text");
+
+  private Plumb() {}
+
+  /** Entry point for {@code java -cp} and {@code spark-submit}. */
+  public static void main(String[] args) {
+    int code = run(args, System.getenv(), System.out, System.err);
+    if (SparkSession.getDefaultSession().isDefined()) {
+      SparkSession.getDefaultSession().get().stop();
+    }
+    System.exit(code);
+  }
+
+  /** Runs a job; returns the exit code. Tests call this in-process. */
+  public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    Invocation inv;
+    try {
+      inv = parse(args);
+    } catch (JobErrors.UsageException e) {
+      err.println("plumb: " + e.getMessage());
+      err.println();
+      err.println(USAGE);
+      return 2;
+    }
+    if (inv.help()) {
+      out.println(USAGE);
+      return 0;
+    }
+    if (inv.job().equals("keys")) {
+      out.println("Config keys (precedence: --set > config file > default):");
+      out.print(ConfigKeys.table());
+      return 0;
+    }
+    PlumbConfig config;
+    try {
+      config = PlumbConfig.load(inv.conf(), inv.sets(), env);
+    } catch (IllegalArgumentException e) {
+      err.println("plumb: " + e.getMessage());
+      return 2;
+    }
+    try (RunTracker tracker = tracker(config, env)) {
+      if (tracker instanceof MlflowTracker mlflow) {
+        mlflow.checkReachable(); // before any compute
+      }
+      SparkSession spark = SparkSessions.create(config, "plumb-" + inv.job());
+      spark.sparkContext().setLogLevel("WARN");
+      if (inv.job().equals("demo")) {
+        DemoData.writeIfMissing(
+            spark,
+            config.pathOr("ingest.input", "demo-data"),
+            config.integer("demo.rows"),
+            config.integer("demo.days"),
+            config.integer("demo.seed"));
+      }
+      Path resolved = config.workDir().resolve("reports").resolve("resolved-config.yaml");
+      JsonFiles.writeText(resolved, resolvedYaml(config));
+      Pipeline.Outcome outcome = Pipeline.run(inv.job(), spark, config, tracker, resolved);
+      out.print(Summary.render(inv.job(), outcome));
+      return 0;
+    } catch (RuntimeException e) {
+      err.println("plumb " + inv.job() + " failed: " + Secrets.redactUri(messageOf(e)));
+      if (Boolean.parseBoolean(env.getOrDefault("PLUMB_DEBUG", "false"))) {
+        e.printStackTrace(err);
+      }
+      return 1;
+    }
+  }
+
+  private static String messageOf(Throwable e) {
+    Throwable t = e;
+    String message = e.getMessage();
+    while (message == null && t.getCause() != null) {
+      t = t.getCause();
+      message = t.getMessage();
+    }
+    return message == null ? e.toString() : message;
+  }
+
+  private static RunTracker tracker(PlumbConfig config, Map<String, String> env) {
+    if (config.string("tracking.mode").equals("none")) {
+      return new NoTracking();
+    }
+    return new MlflowTracker(
+        config.string("tracking.uri"),
+        config.string("tracking.experiment"),
+        Duration.ofSeconds(config.integer("tracking.timeout_seconds")),
+        env);
+  }
+
+  private static String resolvedYaml(PlumbConfig config) {
+    StringBuilder sb = new StringBuilder("# Resolved Plumb config (secrets redacted)\n");
+    config.redacted().forEach((k, v) -> sb.append(k).append(": \"").append(v).append("\"\n"));
+    return sb.toString();
+  }
+
+  /** A parsed command line. */
+  record Invocation(String job, Path conf, List<String> sets, boolean help) {}
+
+  static Invocation parse(String[] args) {
+    if (args.length == 0) {
+      throw JobErrors.usage("no job given; one of " + JOBS);
+    }
+    if (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+      return new Invocation("help", null, List.of(), true);
+    }
+    String job = args[0];
+    if (!JOBS.contains(job)) {
+      throw JobErrors.usage("unknown job '" + job + "'; one of " + JOBS);
+    }
+    Path conf = null;
+    List<String> sets = new ArrayList<>();
+    boolean help = false;
+    for (int i = 1; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--help", "-h" -> help = true;
+        case "--conf" -> {
+          conf = Path.of(value(args, ++i, a));
+          if (!Files.isRegularFile(conf)) {
+            throw JobErrors.usage(
+                "config file '" + conf + "' does not exist (the examples live in conf/)");
+          }
+        }
+        case "--set" -> sets.add(value(args, ++i, a));
+        case "--tracking" -> sets.add("tracking.mode=" + value(args, ++i, a));
+        case "--force" -> sets.add("features.force=true");
+        default -> {
+          if (a.startsWith("--set=")) {
+            sets.add(a.substring(6));
+          } else if (a.startsWith("--conf=")) {
+            conf = Path.of(a.substring(7));
+          } else if (a.startsWith("--tracking=")) {
+            sets.add("tracking.mode=" + a.substring(11));
+          } else {
+            throw JobErrors.usage("unknown option '" + a + "'");
+          }
+        }
+      }
+    }
+    return new Invocation(job, conf, sets, help);
+  }
+
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length) {
+      throw JobErrors.usage(option + " needs a value");
+    }
+    return args[i];
+  }
+}

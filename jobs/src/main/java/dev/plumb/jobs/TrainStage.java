@@ -1,0 +1,112 @@
+package dev.plumb.jobs;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.plumb.features.FittedTransform;
+import dev.plumb.features.Splits;
+import dev.plumb.training.TrainedModel;
+import dev.plumb.training.TrainingSpec;
+import dev.plumb.training.XGBoostTrainer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Train: XGBoost4J-Spark on the feature set's train split, early-stopping on its validation
+ * split. Writes {@code <model_dir>/<id>/} with {@code model.ubj}, {@code model.json} (feature
+ * names, best iteration, history, feature-set version) and the fitted transform.
+ */
+final class TrainStage {
+
+  static final String MODEL_FILE = "model.ubj";
+  static final String MODEL_META = "model.json";
+  static final String LATEST = "LATEST";
+
+  /** What training produced. */
+  record Result(Path modelDir, TrainedModel model, String featureSetVersion) {}
+
+  private TrainStage() {}
+
+  static Path modelRoot(PlumbConfig config) {
+    return config.pathOr("train.model_dir", "models");
+  }
+
+  static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
+    TrainingSpec spec = config.trainingSpec();
+    Path featureDir = FeaturesStage.resolve(config, config.string("train.feature_set_version"));
+    String featureVersion = featureDir.getFileName().toString();
+    FittedTransform transform = FeaturesStage.transform(featureDir);
+    String label = config.string("features.label");
+    Dataset<Row> table =
+        spark.read().format("delta").load(featureDir.resolve(FeaturesStage.DATA).toString());
+    Dataset<Row> train = table.filter(col(Splits.COLUMN).equalTo(Splits.TRAIN));
+    Dataset<Row> validation = table.filter(col(Splits.COLUMN).equalTo(Splits.VALIDATION));
+    Log.info(
+        String.format(
+            "train: XGBoost %s, %d workers x %d threads, device %s, up to %d rounds (feature set"
+                + " %s)",
+            spec.objective(),
+            spec.numWorkers(),
+            spec.nthread(),
+            spec.device(),
+            spec.numRound(),
+            featureVersion));
+    TrainedModel model =
+        XGBoostTrainer.train(train, validation, spec, label, transform.featureNames());
+    Log.info(
+        String.format(
+            "train: %d rounds, best iteration %d", model.roundsTrained(), model.bestIteration()));
+
+    String id =
+        featureVersion
+            + "-"
+            + LocalDateTime.now(ZoneOffset.UTC)
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS"));
+    Path dir = modelRoot(config).resolve(id);
+    try {
+      Files.createDirectories(dir);
+      Files.write(dir.resolve(MODEL_FILE), model.booster());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write the model to " + dir, e);
+    }
+    JsonFiles.writeText(dir.resolve(FeaturesStage.TRANSFORM), transform.toJson());
+    Map<String, Object> meta = new LinkedHashMap<>();
+    meta.put("model_file", MODEL_FILE);
+    meta.put("format", "ubj");
+    meta.put("feature_names", model.featureNames());
+    meta.put("label", label);
+    meta.put("best_iteration", model.bestIteration());
+    meta.put("rounds_trained", model.roundsTrained());
+    meta.put("feature_set_version", featureVersion);
+    meta.put("xgboost_params", spec.xgboostParams());
+    Map<String, Object> history = new LinkedHashMap<>();
+    model.history().forEach((k, v) -> history.put(k, v));
+    meta.put("history", history);
+    JsonFiles.write(dir.resolve(MODEL_META), meta);
+    MlflowModelFiles.writeMlmodel(dir, model.featureNames());
+    JsonFiles.writeText(modelRoot(config).resolve(LATEST), id);
+    return new Result(dir, model, featureVersion);
+  }
+
+  /** The model folder to use: the given one, or the latest trained. */
+  static Path resolve(PlumbConfig config, String modelDir) {
+    Path root = modelRoot(config);
+    Path dir =
+        modelDir.isEmpty()
+            ? root.resolve(JsonFiles.readText(root.resolve(LATEST), "the latest model", "train"))
+            : Path.of(modelDir).toAbsolutePath();
+    if (!Files.isRegularFile(dir.resolve(MODEL_FILE))) {
+      throw JobErrors.missingStageOutput("a model file", dir.resolve(MODEL_FILE), "train");
+    }
+    return dir;
+  }
+}
