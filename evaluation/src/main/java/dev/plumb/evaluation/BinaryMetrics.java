@@ -58,13 +58,18 @@ public final class BinaryMetrics {
     for (String c : new String[] {label, score}) {
       if (!java.util.Arrays.asList(schema.fieldNames()).contains(c)) {
         throw new IllegalArgumentException(
-            "Cannot compute metrics: column '" + c + "' is missing from the predictions (columns: "
-                + java.util.Arrays.toString(schema.fieldNames()) + ")");
+            "Cannot compute metrics: column '"
+                + c
+                + "' is missing from the predictions (columns: "
+                + java.util.Arrays.toString(schema.fieldNames())
+                + ")");
       }
       DataType t = schema.apply(c).dataType();
       if (!(t instanceof NumericType)) {
         throw new IllegalArgumentException(
-            "Cannot compute metrics: column '" + c + "' must be numeric but was "
+            "Cannot compute metrics: column '"
+                + c
+                + "' must be numeric but was "
                 + t.simpleString());
       }
     }
@@ -79,15 +84,13 @@ public final class BinaryMetrics {
     checkSchema(predictions.schema(), label, score);
     Column y = col(label).cast("double");
     Column p = least(greatest(col(score).cast("double"), lit(EPS)), lit(1 - EPS));
-    Column loss = y.multiply(log(p)).plus(lit(1).minus(y).multiply(log(lit(1).minus(p)))).multiply(-1);
+    Column loss =
+        y.multiply(log(p)).plus(lit(1).minus(y).multiply(log(lit(1).minus(p)))).multiply(-1);
     Column correct = when(col(score).geq(threshold).equalTo(y.equalTo(1.0)), 1L).otherwise(0L);
     Row r =
         predictions
             .agg(
-                count(lit(1)),
-                sum(when(y.equalTo(1.0), 1L).otherwise(0L)),
-                avg(loss),
-                sum(correct))
+                count(lit(1)), sum(when(y.equalTo(1.0), 1L).otherwise(0L)), avg(loss), sum(correct))
             .first();
     long n = r.getLong(0);
     if (n == 0) {
@@ -98,7 +101,10 @@ public final class BinaryMetrics {
     if (positives == 0 || positives == n) {
       throw new IllegalArgumentException(
           "Cannot compute metrics: the evaluation data has only one class ("
-              + positives + " positives of " + n + " rows); ROC-AUC is undefined");
+              + positives
+              + " positives of "
+              + n
+              + " rows); ROC-AUC is undefined");
     }
     BinaryClassificationEvaluator evaluator =
         new BinaryClassificationEvaluator()
@@ -108,7 +114,6 @@ public final class BinaryMetrics {
     Dataset<Row> scored = predictions.select(y.as(label), col(score).cast("double").as(score));
     double roc = evaluator.setMetricName("areaUnderROC").evaluate(scored);
     double pr = evaluator.setMetricName("areaUnderPR").evaluate(scored);
-    return new Result(
-        n, positives, roc, pr, r.getDouble(2), (double) r.getLong(3) / n, threshold);
+    return new Result(n, positives, roc, pr, r.getDouble(2), (double) r.getLong(3) / n, threshold);
   }
 }

@@ -152,8 +152,13 @@ public record DataContract(
       return Double.valueOf(String.valueOf(value));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(
-          "Cannot read " + origin + ": min/max of column '" + column + "' must be a number, got '"
-              + value + "'");
+          "Cannot read "
+              + origin
+              + ": min/max of column '"
+              + column
+              + "' must be a number, got '"
+              + value
+              + "'");
     }
   }
 }

@@ -8,8 +8,8 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * What exactly was read: for Parquet the sorted list of files with size and modification time,
- * for Delta the table id and version; plus the hash of the contract the data was checked against.
+ * What exactly was read: for Parquet the sorted list of files with size and modification time, for
+ * Delta the table id and version; plus the hash of the contract the data was checked against.
  * Stable across reruns over the same data; any changed, added or removed file changes it.
  *
  * @param kind {@code parquet} or {@code delta}

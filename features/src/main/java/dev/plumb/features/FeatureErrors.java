@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Builds every user-facing error of the features module in one place, in the form "Cannot X:
- * reason (how to fix)", naming the file, column and counts involved.
+ * Builds every user-facing error of the features module in one place, in the form "Cannot X: reason
+ * (how to fix)", naming the file, column and counts involved.
  */
 public final class FeatureErrors {
 
@@ -23,7 +23,8 @@ public final class FeatureErrors {
   }
 
   /** A column has the wrong type. */
-  public static IllegalArgumentException wrongTypes(String what, List<String> problems, String where) {
+  public static IllegalArgumentException wrongTypes(
+      String what, List<String> problems, String where) {
     return new IllegalArgumentException(
         String.format(
             "Cannot %s: schema of %s does not match the contract: %s (fix the data, or declare the"
@@ -33,8 +34,7 @@ public final class FeatureErrors {
 
   /** A spec or contract value is invalid. */
   public static IllegalArgumentException invalidSpec(String what, String reason, String fix) {
-    return new IllegalArgumentException(
-        String.format("Cannot %s: %s (%s)", what, reason, fix));
+    return new IllegalArgumentException(String.format("Cannot %s: %s (%s)", what, reason, fix));
   }
 
   /** An input path does not exist or holds no data files. */
@@ -46,7 +46,8 @@ public final class FeatureErrors {
   }
 
   /** Counts that must reconcile did not. */
-  public static IllegalStateException countsDoNotReconcile(long read, long clean, long quarantined) {
+  public static IllegalStateException countsDoNotReconcile(
+      long read, long clean, long quarantined) {
     return new IllegalStateException(
         String.format(
             "Cannot finish ingest: rows read (%d) != rows clean (%d) + rows quarantined (%d); no"

@@ -92,8 +92,8 @@ public final class FeatureSetBuilder {
   }
 
   /**
-   * The feature table: key, label (double), split and one double column per feature, fitted on
-   * the training split only.
+   * The feature table: key, label (double), split and one double column per feature, fitted on the
+   * training split only.
    */
   public FeatureSet build(Dataset<Row> clean) {
     checkSchema(clean.schema());
@@ -123,8 +123,7 @@ public final class FeatureSetBuilder {
       aggs.add(sum(when(col(f).isNull().or(col(f).isNaN()), 1L).otherwise(0L)).as("null_" + f));
     }
     aggs.add(count(lit(1)).as("rows"));
-    Row r =
-        table.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
+    Row r = table.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
     Map<String, Object> splits = new LinkedHashMap<>();
     for (String s : List.of(Splits.TRAIN, Splits.VALIDATION, Splits.TEST)) {
       splits.put(s, r.getLong(r.fieldIndex("split_" + s)));

@@ -62,8 +62,7 @@ public record FittedTransform(List<String> numeric, Map<String, List<String>> le
               ? lit(0.0)
               : coalesce(
                   try_element_at(
-                      map_from_arrays(array(keys), array(indexes)),
-                      col(e.getKey()).cast("string")),
+                      map_from_arrays(array(keys), array(indexes)), col(e.getKey()).cast("string")),
                   lit((double) values.size()));
       out = out.withColumn(e.getKey(), lookup);
     }

@@ -19,9 +19,7 @@ public final class ParquetSource {
 
   private ParquetSource() {}
 
-  /**
-   * Reads {@code path}; fails naming the path when it does not exist or holds no Parquet files.
-   */
+  /** Reads {@code path}; fails naming the path when it does not exist or holds no Parquet files. */
   public static Dataset<Row> read(SparkSession spark, String path) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     try {

@@ -23,7 +23,9 @@ final class ArtifactPaths {
     }
     if (bad) {
       throw new IllegalArgumentException(
-          "Cannot log artifact '" + path + "': artifact paths must be relative and stay inside"
+          "Cannot log artifact '"
+              + path
+              + "': artifact paths must be relative and stay inside"
               + " the run's artifact root (no absolute paths, no '..')");
     }
   }

@@ -7,10 +7,10 @@ import java.util.Map;
 
 /**
  * Every config key Plumb reads, with its default and unit: the one place they are documented
- * ({@code ./plumb keys} prints this table). Precedence: {@code --set} on the command line &gt;
- * the config file &gt; the default here. {@code tracking.uri} falls back to the environment
- * variable {@code MLFLOW_TRACKING_URI} when neither sets it. Keys under {@code spark.conf.} are
- * passed to Spark as they are (e.g. {@code spark.conf.spark.executor.memory}).
+ * ({@code ./plumb keys} prints this table). Precedence: {@code --set} on the command line &gt; the
+ * config file &gt; the default here. {@code tracking.uri} falls back to the environment variable
+ * {@code MLFLOW_TRACKING_URI} when neither sets it. Keys under {@code spark.conf.} are passed to
+ * Spark as they are (e.g. {@code spark.conf.spark.executor.memory}).
  */
 public final class ConfigKeys {
 
@@ -27,7 +27,11 @@ public final class ConfigKeys {
 
     key("ingest.input", Type.STRING, "", "Input Parquet folder (default: <work_dir>/demo-data)");
     key("ingest.contract", Type.STRING, "conf/contracts/demo.yaml", "Data contract YAML file");
-    key("ingest.clean_table", Type.STRING, "", "Clean Delta table (default <work_dir>/tables/clean)");
+    key(
+        "ingest.clean_table",
+        Type.STRING,
+        "",
+        "Clean Delta table (default <work_dir>/tables/clean)");
     key(
         "ingest.quarantine_table",
         Type.STRING,

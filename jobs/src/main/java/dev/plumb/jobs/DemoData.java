@@ -26,9 +26,9 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The sample dataset of {@code ./plumb demo}: card transactions with a rare fraud label (about 5%
- * positives), numeric and categorical columns, sharded as Parquet in {@code event_date=}
- * partitions of two part files each, plus a handful of dirty rows that ingest must quarantine.
- * Every value is a hash of (seed, row id), so the data is identical on every machine.
+ * positives), numeric and categorical columns, sharded as Parquet in {@code event_date=} partitions
+ * of two part files each, plus a handful of dirty rows that ingest must quarantine. Every value is
+ * a hash of (seed, row id), so the data is identical on every machine.
  */
 final class DemoData {
 
@@ -49,11 +49,13 @@ final class DemoData {
   static Dataset<Row> generate(SparkSession spark, long rows, int days, long seed) {
     Column country =
         element_at(
-            org.apache.spark.sql.functions.array(COUNTRIES.stream().map(c -> lit(c)).toArray(Column[]::new)),
+            org.apache.spark.sql.functions.array(
+                COUNTRIES.stream().map(c -> lit(c)).toArray(Column[]::new)),
             floor(uniform(seed, 5).multiply(COUNTRIES.size())).cast("int").plus(1));
     Column channel =
         element_at(
-            org.apache.spark.sql.functions.array(CHANNELS.stream().map(c -> lit(c)).toArray(Column[]::new)),
+            org.apache.spark.sql.functions.array(
+                CHANNELS.stream().map(c -> lit(c)).toArray(Column[]::new)),
             floor(uniform(seed, 6).multiply(CHANNELS.size())).cast("int").plus(1));
     Dataset<Row> base =
         spark
@@ -66,7 +68,9 @@ final class DemoData {
             .withColumn("amount", round(exp(uniform(seed, 1).multiply(6)), 2))
             .withColumn("age", floor(uniform(seed, 2).multiply(62)).plus(18).cast("int"))
             .withColumn("tenure_days", floor(uniform(seed, 3).multiply(3650)).cast("int"))
-            .withColumn("num_txn_30d", floor(uniform(seed, 4).multiply(uniform(seed, 4)).multiply(60)).cast("int"))
+            .withColumn(
+                "num_txn_30d",
+                floor(uniform(seed, 4).multiply(uniform(seed, 4)).multiply(60)).cast("int"))
             .withColumn("country", country)
             .withColumn("channel", channel);
     Column logit =
@@ -81,7 +85,14 @@ final class DemoData {
     Column probability = lit(1.0).divide(lit(1.0).plus(exp(logit.multiply(-1))));
     return base.withColumn("label", when(uniform(seed, 7).lt(probability), 1).otherwise(0))
         .select(
-            "id", "amount", "age", "tenure_days", "num_txn_30d", "country", "channel", "label",
+            "id",
+            "amount",
+            "age",
+            "tenure_days",
+            "num_txn_30d",
+            "country",
+            "channel",
+            "label",
             "event_date");
   }
 
@@ -111,8 +122,8 @@ final class DemoData {
   }
 
   /**
-   * Writes the dataset under {@code path} unless a complete copy with the same parameters is
-   * there. Returns true when it wrote.
+   * Writes the dataset under {@code path} unless a complete copy with the same parameters is there.
+   * Returns true when it wrote.
    */
   static boolean writeIfMissing(SparkSession spark, Path path, long rows, int days, long seed) {
     String marker = rows + "/" + days + "/" + seed;

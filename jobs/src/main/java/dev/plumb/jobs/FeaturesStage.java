@@ -28,10 +28,7 @@ final class FeaturesStage {
 
   /** What the features stage produced or found. */
   record Result(
-      FeatureSetVersion version,
-      Path directory,
-      boolean built,
-      Map<String, Object> manifest) {}
+      FeatureSetVersion version, Path directory, boolean built, Map<String, Object> manifest) {}
 
   private FeaturesStage() {}
 
@@ -120,14 +117,14 @@ final class FeaturesStage {
             : version;
     Path dir = setDir.resolve(v);
     if (!Files.isRegularFile(dir.resolve(MANIFEST))) {
-      throw JobErrors.missingStageOutput(
-          "a complete feature set version " + v, dir, "features");
+      throw JobErrors.missingStageOutput("a complete feature set version " + v, dir, "features");
     }
     return dir;
   }
 
   static FittedTransform transform(Path dir) {
-    return FittedTransform.fromJson(JsonFiles.readText(dir.resolve(TRANSFORM), "the fitted"
-        + " transform", "features --force"));
+    return FittedTransform.fromJson(
+        JsonFiles.readText(
+            dir.resolve(TRANSFORM), "the fitted" + " transform", "features --force"));
   }
 }

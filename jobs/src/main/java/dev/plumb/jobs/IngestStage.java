@@ -123,8 +123,12 @@ final class IngestStage {
       if (rowsRead != rowsClean + rowsQuarantined) {
         throw FeatureErrors.countsDoNotReconcile(rowsRead, rowsClean, rowsQuarantined);
       }
-      long cleanVersion = DeltaTable.forPath(spark, cleanPath.toString()).history(1)
-          .select("version").first().getLong(0);
+      long cleanVersion =
+          DeltaTable.forPath(spark, cleanPath.toString())
+              .history(1)
+              .select("version")
+              .first()
+              .getLong(0);
 
       Map<String, Object> report = new LinkedHashMap<>();
       report.put("ingest_run_id", runId);

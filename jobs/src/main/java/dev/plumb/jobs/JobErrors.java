@@ -61,8 +61,7 @@ final class JobErrors {
             "Cannot reach the MLflow tracking server at %s: %s (start one with"
                 + " 'cluster/local/mlflow-server.sh start', point MLFLOW_TRACKING_URI or"
                 + " --set tracking.uri=... at a running server, or run with --tracking none)",
-            Secrets.redactUri(uri),
-            detail));
+            Secrets.redactUri(uri), detail));
   }
 
   static IllegalStateException missingStageOutput(String what, Path path, String producer) {

@@ -42,8 +42,15 @@ final class JsonFiles {
       return JSON.readValue(path.toFile(), new TypeReference<>() {});
     } catch (IOException e) {
       throw new IllegalStateException(
-          "Cannot read " + what + " at " + path + ": " + e.getMessage() + " (rerun './plumb "
-              + producer + "')",
+          "Cannot read "
+              + what
+              + " at "
+              + path
+              + ": "
+              + e.getMessage()
+              + " (rerun './plumb "
+              + producer
+              + "')",
           e);
     }
   }

@@ -25,9 +25,9 @@ import org.mlflow.tracking.MlflowClient;
 import org.mlflow.tracking.creds.BasicMlflowHostCreds;
 
 /**
- * Tracks a run in MLflow through the MLflow Java client. Artifacts go through the server's
- * artifact proxy ({@code mlflow-artifacts} REST API) or straight to a {@code file:} artifact root,
- * so no Python is needed on the driver; other artifact stores fall back to the client's CLI path.
+ * Tracks a run in MLflow through the MLflow Java client. Artifacts go through the server's artifact
+ * proxy ({@code mlflow-artifacts} REST API) or straight to a {@code file:} artifact root, so no
+ * Python is needed on the driver; other artifact stores fall back to the client's CLI path.
  */
 final class MlflowTracker implements RunTracker {
 
@@ -181,16 +181,18 @@ final class MlflowTracker implements RunTracker {
       if (root.startsWith("mlflow-artifacts:")) {
         uploadThroughProxy(root, relative, file);
       } else if (root.startsWith("file:") || root.startsWith("/")) {
-        Path target = Path.of(URI.create(root.startsWith("/") ? "file://" + root : root))
-            .resolve(relative);
+        Path target =
+            Path.of(URI.create(root.startsWith("/") ? "file://" + root : root)).resolve(relative);
         Files.createDirectories(target.getParent());
         Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
       } else {
         Log.warn(
-            "artifact root " + root + " is neither mlflow-artifacts: nor file:; falling back to"
+            "artifact root "
+                + root
+                + " is neither mlflow-artifacts: nor file:; falling back to"
                 + " the MLflow client's CLI upload (needs the Python mlflow package)");
-        client.logArtifact(run.getRunId(), file.toFile(), artifactDir.isEmpty() ? null
-            : artifactDir);
+        client.logArtifact(
+            run.getRunId(), file.toFile(), artifactDir.isEmpty() ? null : artifactDir);
       }
     } catch (IOException e) {
       throw new IllegalStateException(
@@ -207,15 +209,14 @@ final class MlflowTracker implements RunTracker {
     StringBuilder path = new StringBuilder("/api/2.0/mlflow-artifacts/artifacts");
     for (String part : (stripSlash(base) + "/" + relative).split("/")) {
       if (!part.isEmpty()) {
-        path.append('/').append(URLEncoder.encode(part, StandardCharsets.UTF_8).replace("+", "%20"));
+        path.append('/')
+            .append(URLEncoder.encode(part, StandardCharsets.UTF_8).replace("+", "%20"));
       }
     }
     try {
       HttpResponse<String> r =
           http.send(
-              request(path.toString())
-                  .PUT(HttpRequest.BodyPublishers.ofFile(file))
-                  .build(),
+              request(path.toString()).PUT(HttpRequest.BodyPublishers.ofFile(file)).build(),
               HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() / 100 != 2) {
         throw new IOException("HTTP " + r.statusCode() + ": " + r.body());
@@ -257,7 +258,10 @@ final class MlflowTracker implements RunTracker {
   public String runUrl() {
     return run == null
         ? ""
-        : Secrets.redactUri(uri) + "/#/experiments/" + run.getExperimentId() + "/runs/"
+        : Secrets.redactUri(uri)
+            + "/#/experiments/"
+            + run.getExperimentId()
+            + "/runs/"
             + run.getRunId();
   }
 

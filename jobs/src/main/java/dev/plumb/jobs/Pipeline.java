@@ -100,12 +100,7 @@ final class Pipeline {
       tracker.logMetrics(durations, 0);
       ok = true;
       return new Outcome(
-          ingest,
-          features,
-          train,
-          evaluate,
-          tracker.runUrl(),
-          (System.nanoTime() - start) / 1e9);
+          ingest, features, train, evaluate, tracker.runUrl(), (System.nanoTime() - start) / 1e9);
     } finally {
       try {
         tracker.finish(ok);

@@ -10,8 +10,8 @@ import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The command line: {@code plumb <job> [--conf FILE] [--set key=value]... [--tracking
- * mlflow|none] [--force]}. Exit codes: 0 done, 1 the job failed, 2 bad usage or config.
+ * The command line: {@code plumb <job> [--conf FILE] [--set key=value]... [--tracking mlflow|none]
+ * [--force]}. Exit codes: 0 done, 1 the job failed, 2 bad usage or config.
  */
 public final class Plumb {
 

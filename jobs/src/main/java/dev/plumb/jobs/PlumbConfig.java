@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The resolved, validated configuration of one job: defaults, overlaid by the config file,
- * overlaid by {@code --set} overrides. Unknown keys and ill-typed values are rejected up front.
+ * The resolved, validated configuration of one job: defaults, overlaid by the config file, overlaid
+ * by {@code --set} overrides. Unknown keys and ill-typed values are rejected up front.
  */
 public final class PlumbConfig {
 
@@ -59,8 +59,10 @@ public final class PlumbConfig {
       }
       source = file.toString();
     }
-    boolean uriSet = file != null && values.get("tracking.uri") != null
-        && !String.valueOf(values.get("tracking.uri")).isEmpty();
+    boolean uriSet =
+        file != null
+            && values.get("tracking.uri") != null
+            && !String.valueOf(values.get("tracking.uri")).isEmpty();
     for (String o : overrides) {
       int eq = o.indexOf('=');
       if (eq <= 0) {
@@ -249,8 +251,10 @@ public final class PlumbConfig {
     keys.sort(Comparator.naturalOrder());
     for (String k : keys) {
       Object v = values.get(k);
-      String text = v instanceof List<?> l ? String.join(",", l.stream().map(String::valueOf).toList())
-          : String.valueOf(v);
+      String text =
+          v instanceof List<?> l
+              ? String.join(",", l.stream().map(String::valueOf).toList())
+              : String.valueOf(v);
       out.put(k, isSecret(k) ? REDACTED : Secrets.redactUri(text));
     }
     return out;
@@ -258,7 +262,11 @@ public final class PlumbConfig {
 
   static boolean isSecret(String key) {
     String k = key.toLowerCase(Locale.ROOT);
-    return k.contains("token") || k.contains("password") || k.contains("secret")
-        || k.contains("credential") || k.endsWith(".key") || k.contains("access.key");
+    return k.contains("token")
+        || k.contains("password")
+        || k.contains("secret")
+        || k.contains("credential")
+        || k.endsWith(".key")
+        || k.contains("access.key");
   }
 }

@@ -39,8 +39,7 @@ final class Summary {
     }
     sb.append(
         String.format(
-            "  MLflow run         %s%n",
-            o.runUrl().isEmpty() ? "(tracking off)" : o.runUrl()));
+            "  MLflow run         %s%n", o.runUrl().isEmpty() ? "(tracking off)" : o.runUrl()));
     return sb.toString();
   }
 }

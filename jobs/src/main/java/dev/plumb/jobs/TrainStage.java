@@ -21,9 +21,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Train: XGBoost4J-Spark on the feature set's train split, early-stopping on its validation
- * split. Writes {@code <model_dir>/<id>/} with {@code model.ubj}, {@code model.json} (feature
- * names, best iteration, history, feature-set version) and the fitted transform.
+ * Train: XGBoost4J-Spark on the feature set's train split, early-stopping on its validation split.
+ * Writes {@code <model_dir>/<id>/} with {@code model.ubj}, {@code model.json} (feature names, best
+ * iteration, history, feature-set version) and the fitted transform.
  */
 final class TrainStage {
 

@@ -57,8 +57,11 @@ public final class ModelFiles {
       String f = featureNames.get(i);
       if (!Arrays.asList(schema.fieldNames()).contains(f)) {
         throw new IllegalArgumentException(
-            "Cannot score: feature column '" + f + "' is missing (columns: "
-                + Arrays.toString(schema.fieldNames()) + "); apply the model's feature transform"
+            "Cannot score: feature column '"
+                + f
+                + "' is missing (columns: "
+                + Arrays.toString(schema.fieldNames())
+                + "); apply the model's feature transform"
                 + " first");
       }
       DataType t = schema.apply(f).dataType();
@@ -69,7 +72,6 @@ public final class ModelFiles {
       indexes[i] = schema.fieldIndex(f);
     }
     StructType out = schema.add(SCORE, DataTypes.DoubleType, false);
-    return data.mapPartitions(
-        new BoosterScorer(booster, indexes, iterationEnd), Encoders.row(out));
+    return data.mapPartitions(new BoosterScorer(booster, indexes, iterationEnd), Encoders.row(out));
   }
 }

@@ -50,7 +50,12 @@ public record TrainingSpec(
   private static void require(boolean ok, String key, Object value, String expected) {
     if (!ok) {
       throw new IllegalArgumentException(
-          "Cannot configure training: train." + key + " = " + value + " is invalid (use " + expected
+          "Cannot configure training: train."
+              + key
+              + " = "
+              + value
+              + " is invalid (use "
+              + expected
               + ")");
     }
   }

@@ -46,6 +46,8 @@ public final class XGBoostTrainer {
     classifier.setTreeMethod("hist");
     classifier.setDevice(spec.device().equals("auto") ? "cpu" : spec.device());
     classifier.setMissing(Float.NaN);
+    // Per-round metrics come back in the summary (and go to MLflow); keep the console quiet.
+    classifier.setVerbosity(0);
     classifier.setFeatureNames(featureNames.toArray(new String[0]));
     if (spec.earlyStoppingRounds() > 0) {
       classifier.setNumEarlyStoppingRounds(spec.earlyStoppingRounds());
@@ -64,8 +66,7 @@ public final class XGBoostTrainer {
       XGBoostTrainingSummary summary = model.summary().get();
       // The summary's arrays have num_round slots; rounds after an early stop are padding.
       history.put(
-          "train-" + spec.evalMetric(),
-          Arrays.copyOf(summary.trainObjectiveHistory(), rounds));
+          "train-" + spec.evalMetric(), Arrays.copyOf(summary.trainObjectiveHistory(), rounds));
       scala.collection.Iterator<Tuple2<String, float[]>> it =
           summary.validationObjectiveHistory().iterator();
       while (it.hasNext()) {

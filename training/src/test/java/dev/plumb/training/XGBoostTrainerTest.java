@@ -87,7 +87,8 @@ class XGBoostTrainerTest {
   void sameSeedSameDataGivesIdenticalModelBytes(SparkSession spark) {
     Dataset<Row> train = data(spark, 2000, 5);
     Dataset<Row> validation = data(spark, 500, 6);
-    byte[] first = XGBoostTrainer.train(train, validation, spec(10, 0), "label", FEATURES).booster();
+    byte[] first =
+        XGBoostTrainer.train(train, validation, spec(10, 0), "label", FEATURES).booster();
     byte[] second =
         XGBoostTrainer.train(train, validation, spec(10, 0), "label", FEATURES).booster();
     assertThat(second).isEqualTo(first);

@@ -1,0 +1,152 @@
+package dev.plumb.features;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.plumb.testing.SharedSpark;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(SharedSpark.class)
+class FeatureSetBuilderTest {
+
+  static FeatureSetSpec spec() {
+    return new FeatureSetSpec(
+        "t", "label", "id", List.of("amount"), List.of("color"), 0.6, 0.2, 42L);
+  }
+
+  static Dataset<Row> rows(SparkSession spark, int n) {
+    return spark
+        .range(n)
+        .selectExpr(
+            "id",
+            "cast(id % 10 as double) as amount",
+            "case when id % 3 = 0 then 'red' when id % 3 = 1 then 'blue' else null end as color",
+            "cast(id % 2 as int) as label");
+  }
+
+  @Test
+  void splitsAreDeterministicAndFollowTheFractions(SparkSession spark) {
+    Dataset<Row> data = rows(spark, 20_000);
+    Dataset<Row> a = Splits.assign(data, spec());
+    Dataset<Row> b = Splits.assign(data.repartition(7), spec());
+    long differing =
+        a.alias("a")
+            .join(b.alias("b"), "id")
+            .filter(col("a.split").notEqual(col("b.split")))
+            .count();
+    assertThat(differing).isZero();
+    Map<String, Long> sizes = new java.util.HashMap<>();
+    for (Row r : a.groupBy(Splits.COLUMN).count().collectAsList()) {
+      sizes.put(r.getString(0), r.getLong(1));
+    }
+    assertThat(sizes.get("train")).isBetween(11_600L, 12_400L);
+    assertThat(sizes.get("validation")).isBetween(3_700L, 4_300L);
+    assertThat(sizes.get("test")).isBetween(3_700L, 4_300L);
+  }
+
+  @Test
+  void categoryLevelsAreFittedOnTheTrainingSplitOnly(SparkSession spark) {
+    // 'green' appears only on keys that land outside the train split.
+    Dataset<Row> withSplit = Splits.assign(rows(spark, 3000), spec());
+    List<Long> notTrain =
+        withSplit
+            .filter(col("split").notEqual("train"))
+            .select("id")
+            .limit(5)
+            .as(org.apache.spark.sql.Encoders.LONG())
+            .collectAsList();
+    StructType schema =
+        new StructType()
+            .add("id", DataTypes.LongType)
+            .add("amount", DataTypes.DoubleType)
+            .add("color", DataTypes.StringType)
+            .add("label", DataTypes.IntegerType);
+    Dataset<Row> green =
+        spark.createDataFrame(
+            notTrain.stream().map(id -> RowFactory.create(id, 1.0, "green", 1)).toList(), schema);
+    Dataset<Row> data =
+        rows(spark, 3000)
+            .filter(org.apache.spark.sql.functions.not(col("id").isin(notTrain.toArray())))
+            .union(green);
+    FeatureSetBuilder builder = new FeatureSetBuilder(spec());
+    FeatureSetBuilder.FeatureSet set = builder.build(data);
+    assertThat(set.transform().levels().get("color")).containsExactly("blue", "red");
+    // green (unseen in train) and null share the unseen bucket, index 2.
+    List<Row> greens =
+        set.table().filter(col("id").isin(notTrain.toArray())).select("color").collectAsList();
+    assertThat(greens)
+        .hasSize(notTrain.size())
+        .allSatisfy(r -> assertThat(r.getDouble(0)).isEqualTo(2.0));
+    Row red = set.table().filter(col("id").equalTo(0L)).select("color", "label", "amount").first();
+    assertThat(red.getDouble(0)).isEqualTo(1.0);
+    assertThat(red.getDouble(1)).isEqualTo(0.0);
+  }
+
+  @Test
+  void transformRoundTripsThroughJsonAndAppliesIdentically(SparkSession spark) {
+    FeatureSetBuilder builder = new FeatureSetBuilder(spec());
+    FeatureSetBuilder.FeatureSet set = builder.build(rows(spark, 500));
+    FittedTransform back = FittedTransform.fromJson(set.transform().toJson());
+    assertThat(back).isEqualTo(set.transform());
+    Dataset<Row> again = back.apply(rows(spark, 500)).select("id", "amount", "color");
+    assertThat(again.except(set.table().select("id", "amount", "color")).count()).isZero();
+  }
+
+  @Test
+  void versionsAreContentHashes() {
+    FeatureSetVersion a = FeatureSetVersion.of("fp1", spec());
+    assertThat(FeatureSetVersion.of("fp1", spec())).isEqualTo(a);
+    assertThat(FeatureSetVersion.of("fp2", spec())).isNotEqualTo(a);
+    FeatureSetSpec other =
+        new FeatureSetSpec("t", "label", "id", List.of("amount"), List.of("color"), 0.5, 0.2, 42L);
+    assertThat(FeatureSetVersion.of("fp1", other)).isNotEqualTo(a);
+    assertThat(a.id()).hasSize(16).matches("[0-9a-f]+");
+  }
+
+  @Test
+  void theLabelCannotBeAFeatureAndMissingColumnsAreNamed(SparkSession spark) {
+    assertThatThrownBy(
+            () -> new FeatureSetSpec("t", "label", "id", List.of("label"), List.of(), 0.6, 0.2, 1L))
+        .hasMessageContaining("label leakage");
+    FeatureSetSpec needsMissing =
+        new FeatureSetSpec("t", "label", "id", List.of("amount", "nope"), List.of(), 0.6, 0.2, 1L);
+    assertThatThrownBy(() -> new FeatureSetBuilder(needsMissing).build(rows(spark, 10)))
+        .hasMessageContaining("[nope]")
+        .hasMessageContaining("Cannot build feature set 't'");
+  }
+
+  @Test
+  void fingerprintsChangeWithAnyFile() {
+    DataFingerprint a =
+        DataFingerprint.ofFiles(
+            List.of(
+                new DataFingerprint.FileEntry("b", 10, 1),
+                new DataFingerprint.FileEntry("a", 5, 1)),
+            "c");
+    DataFingerprint same =
+        DataFingerprint.ofFiles(
+            List.of(
+                new DataFingerprint.FileEntry("a", 5, 1),
+                new DataFingerprint.FileEntry("b", 10, 1)),
+            "c");
+    DataFingerprint touched =
+        DataFingerprint.ofFiles(
+            List.of(
+                new DataFingerprint.FileEntry("a", 5, 2),
+                new DataFingerprint.FileEntry("b", 10, 1)),
+            "c");
+    assertThat(same.hash()).isEqualTo(a.hash());
+    assertThat(touched.hash()).isNotEqualTo(a.hash());
+    assertThat(DataFingerprint.ofFiles(same.files(), "d").hash()).isNotEqualTo(a.hash());
+  }
+}

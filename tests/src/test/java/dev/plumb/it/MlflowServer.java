@@ -1,0 +1,182 @@
+package dev.plumb.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real MLflow tracking server for the tests, from the project's venv ({@code
+ * cluster/local/python-env.sh}): SQLite backend store and proxied artifacts in a temp folder, on a
+ * free port of 127.0.0.1. Started once per test JVM, stopped when the run ends.
+ */
+public final class MlflowServer implements ExtensionContext.Store.CloseableResource {
+
+  private static MlflowServer instance;
+
+  private final Process process;
+  private final String uri;
+  private final Path dir;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final ObjectMapper json = new ObjectMapper();
+
+  private MlflowServer(Process process, String uri, Path dir) {
+    this.process = process;
+    this.uri = uri;
+    this.dir = dir;
+  }
+
+  /** The project root (the Maven reactor root). */
+  public static Path root() {
+    return Path.of(System.getProperty("plumb.root", "..")).toAbsolutePath().normalize();
+  }
+
+  /** The shared server, started on first use. */
+  public static synchronized MlflowServer get(ExtensionContext context) throws Exception {
+    if (instance == null) {
+      instance = start();
+      context
+          .getRoot()
+          .getStore(ExtensionContext.Namespace.GLOBAL)
+          .put(MlflowServer.class.getName(), instance);
+    }
+    return instance;
+  }
+
+  private static MlflowServer start() throws Exception {
+    Path root = root();
+    Process setup =
+        new ProcessBuilder(root.resolve("cluster/local/python-env.sh").toString())
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    String python = new String(setup.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!setup.waitFor(15, TimeUnit.MINUTES) || setup.exitValue() != 0) {
+      throw new IllegalStateException(
+          "Cannot set up the MLflow server venv: cluster/local/python-env.sh failed");
+    }
+    Path mlflow = Path.of(python.trim()).resolveSibling("mlflow");
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    Path dir = Files.createTempDirectory("plumb-mlflow-it");
+    Process server =
+        new ProcessBuilder(
+                List.of(
+                    mlflow.toString(),
+                    "server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    String.valueOf(port),
+                    "--workers",
+                    "1",
+                    "--backend-store-uri",
+                    "sqlite:///" + dir.resolve("mlflow.db"),
+                    "--artifacts-destination",
+                    dir.resolve("artifacts").toString(),
+                    "--serve-artifacts"))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("server.log").toFile())
+            .start();
+    MlflowServer s = new MlflowServer(server, "http://127.0.0.1:" + port, dir);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (System.nanoTime() < deadline) {
+      if (!server.isAlive()) {
+        break;
+      }
+      try {
+        if (s.http
+                .send(
+                    HttpRequest.newBuilder(URI.create(s.uri + "/health")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode()
+            == 200) {
+          return s;
+        }
+      } catch (IOException e) {
+        // not up yet
+      }
+      Thread.sleep(500);
+    }
+    s.close();
+    throw new IllegalStateException(
+        "Cannot start the MLflow server for the tests; its log:\n"
+            + Files.readString(dir.resolve("server.log")));
+  }
+
+  public String uri() {
+    return uri;
+  }
+
+  /** GET a REST endpoint of the server; fails on a non-200 answer. */
+  public JsonNode get(String path, String... queryPairs) throws Exception {
+    StringBuilder q = new StringBuilder();
+    for (int i = 0; i < queryPairs.length; i += 2) {
+      q.append(i == 0 ? "?" : "&")
+          .append(queryPairs[i])
+          .append('=')
+          .append(URLEncoder.encode(queryPairs[i + 1], StandardCharsets.UTF_8));
+    }
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(uri + path + q)).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("GET " + path + q + " -> " + r.statusCode() + " " + r.body());
+    }
+    return json.readTree(r.body());
+  }
+
+  /** The raw bytes of a run's artifact, through the server. */
+  public byte[] artifact(String runId, String path) throws Exception {
+    HttpResponse<byte[]> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        uri
+                            + "/get-artifact?run_id="
+                            + runId
+                            + "&path="
+                            + URLEncoder.encode(path, StandardCharsets.UTF_8)))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("artifact " + path + " -> HTTP " + r.statusCode());
+    }
+    return r.body();
+  }
+
+  @Override
+  public void close() {
+    process.descendants().forEach(ProcessHandle::destroy);
+    process.destroy();
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  Path dir() {
+    return dir;
+  }
+}
