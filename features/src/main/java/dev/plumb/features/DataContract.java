@@ -20,6 +20,9 @@ import java.util.Set;
  * @param labelValues the allowed label values, as strings
  * @param keyColumns the key columns
  * @param nullStrings string values read as null (e.g. "", "NULL", "N/A")
+ * @param driftPolicy what to do when a file stores a column with another type than declared
+ * @param invalidUtf8 what to do with strings that are not valid UTF-8
+ * @param controlChars what to do with strings holding control characters (other than tab, CR, LF)
  * @param canonical the contract's canonical text, the input of {@link #hash()}
  */
 public record DataContract(
@@ -29,12 +32,40 @@ public record DataContract(
     List<String> labelValues,
     List<String> keyColumns,
     List<String> nullStrings,
+    DriftPolicy driftPolicy,
+    TextPolicy invalidUtf8,
+    TextPolicy controlChars,
     String canonical) {
 
+  /**
+   * Schema drift between files and the contract. {@code FAIL}: any difference fails the ingest
+   * before anything is written. {@code CAST}: the safe widenings (int to long or double, float to
+   * double) are cast; anything else still fails.
+   */
+  public enum DriftPolicy {
+    FAIL,
+    CAST
+  }
+
+  /** Treatment of bad text: quarantine the row (BAD_ENCODING), strip the bad characters, allow. */
+  public enum TextPolicy {
+    QUARANTINE,
+    STRIP,
+    ALLOW
+  }
+
   private static final Set<String> TOP_KEYS =
-      Set.of("name", "columns", "label", "keys", "null_strings");
+      Set.of(
+          "name",
+          "columns",
+          "label",
+          "keys",
+          "null_strings",
+          "drift_policy",
+          "invalid_utf8",
+          "control_chars");
   private static final Set<String> COLUMN_KEYS =
-      Set.of("name", "type", "nullable", "min", "max", "allowed");
+      Set.of("name", "type", "nullable", "min", "max", "allowed", "pattern", "source_type");
   private static final Set<String> LABEL_KEYS = Set.of("column", "values");
 
   public DataContract {
@@ -111,7 +142,11 @@ public record DataContract(
               nullable,
               number(c.get("min"), columnName, origin),
               number(c.get("max"), columnName, origin),
-              YamlDocs.strings(c, "allowed")));
+              YamlDocs.strings(c, "allowed"),
+              c.get("pattern") == null ? null : String.valueOf(c.get("pattern")),
+              c.get("source_type") == null
+                  ? null
+                  : ColumnType.parse(String.valueOf(c.get("source_type")), columnName)));
     }
     String labelColumn = null;
     List<String> labelValues = List.of();
@@ -134,6 +169,15 @@ public record DataContract(
     canonical.put("label", labelColumn + ":" + labelValues);
     canonical.put("keys", YamlDocs.strings(doc, "keys"));
     canonical.put("null_strings", nullStrings);
+    DriftPolicy drift = option(doc, "drift_policy", DriftPolicy.class, DriftPolicy.FAIL, origin);
+    TextPolicy utf8 = option(doc, "invalid_utf8", TextPolicy.class, TextPolicy.QUARANTINE, origin);
+    if (utf8 == TextPolicy.STRIP) {
+      throw new IllegalArgumentException(
+          "Cannot read " + origin + ": invalid_utf8 may be quarantine or allow, not strip");
+    }
+    TextPolicy control =
+        option(doc, "control_chars", TextPolicy.class, TextPolicy.QUARANTINE, origin);
+    canonical.put("policies", List.of(drift.name(), utf8.name(), control.name()));
     return new DataContract(
         name,
         columns,
@@ -141,7 +185,32 @@ public record DataContract(
         labelValues,
         YamlDocs.strings(doc, "keys"),
         nullStrings,
+        drift,
+        utf8,
+        control,
         YamlDocs.toJson(canonical));
+  }
+
+  private static <E extends Enum<E>> E option(
+      Map<String, Object> doc, String key, Class<E> type, E fallback, String origin) {
+    Object value = doc.get(key);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      return Enum.valueOf(type, String.valueOf(value).trim().toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "Cannot read "
+              + origin
+              + ": "
+              + key
+              + " = '"
+              + value
+              + "' is not one of "
+              + java.util.Arrays.toString(type.getEnumConstants())
+                  .toLowerCase(java.util.Locale.ROOT));
+    }
   }
 
   private static Double number(Object value, String column, String origin) {

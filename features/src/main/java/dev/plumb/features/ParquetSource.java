@@ -1,58 +1,294 @@
 package dev.plumb.features;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.input_file_name;
+
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType;
+import org.apache.parquet.schema.Type;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
- * Reads a folder of Parquet part files, Hive-style partitions included, and fingerprints exactly
- * the files read.
+ * Reads folders of Parquet part files with Hive-style partitions. Files are listed and their
+ * footers read first (schema, row count): partition filters prune files before any data is read,
+ * drift between files and the contract and unreadable files are found before anything is written,
+ * and the rows in the files are known up front so that every row can be accounted for.
  */
 public final class ParquetSource {
 
+  /** Column added to every row: the file it came from. */
+  public static final String SOURCE_FILE = "_source_file";
+
+  /** Column added to every row: its position in its file (with the file, a unique row id). */
+  public static final String SOURCE_ROW = "_source_row";
+
   private ParquetSource() {}
 
-  /** Reads {@code path}; fails naming the path when it does not exist or holds no Parquet files. */
-  public static Dataset<Row> read(SparkSession spark, String path) {
+  /** Lists the data files under each root, reading each footer. */
+  public static List<SourceFile> list(SparkSession spark, List<String> roots) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    try {
-      Path p = new Path(path);
-      FileSystem fs = p.getFileSystem(hadoop);
-      if (!fs.exists(p)) {
-        throw FeatureErrors.missingInput(path, "does not exist");
+    List<SourceFile> files = new ArrayList<>();
+    for (String root : roots) {
+      Path rootPath = new Path(root);
+      try {
+        FileSystem fs = rootPath.getFileSystem(hadoop);
+        if (!fs.exists(rootPath)) {
+          throw FeatureErrors.missingInput(root, "does not exist");
+        }
+        String qualifiedRoot = fs.makeQualified(rootPath).toString();
+        RemoteIterator<LocatedFileStatus> it = fs.listFiles(rootPath, true);
+        while (it.hasNext()) {
+          LocatedFileStatus status = it.next();
+          String relative = status.getPath().toString().substring(qualifiedRoot.length());
+          if (hidden(relative)) {
+            continue;
+          }
+          files.add(footer(hadoop, qualifiedRoot, status, partitions(relative)));
+        }
+      } catch (IOException e) {
+        throw FeatureErrors.missingInput(root, "cannot be listed: " + e.getMessage());
       }
-    } catch (IOException e) {
-      throw FeatureErrors.missingInput(path, "cannot be listed: " + e.getMessage());
     }
-    Dataset<Row> data = spark.read().parquet(path);
-    if (data.inputFiles().length == 0) {
-      throw FeatureErrors.missingInput(path, "holds no Parquet files");
+    if (files.isEmpty()) {
+      throw FeatureErrors.missingInput(String.join(", ", roots), "holds no Parquet files");
     }
-    return data;
+    files.sort(java.util.Comparator.comparing(SourceFile::path));
+    return files;
   }
 
-  /** Fingerprints the files behind {@code data} (size and modification time of each). */
-  public static DataFingerprint fingerprint(
-      SparkSession spark, Dataset<Row> data, String contractHash) {
-    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    List<DataFingerprint.FileEntry> files = new ArrayList<>();
-    for (String file : data.inputFiles()) {
-      try {
-        Path p = new Path(file);
-        FileStatus status = p.getFileSystem(hadoop).getFileStatus(p);
-        files.add(
-            new DataFingerprint.FileEntry(file, status.getLen(), status.getModificationTime()));
-      } catch (IOException e) {
-        throw FeatureErrors.missingInput(file, "cannot be read: " + e.getMessage());
+  /** Spark and Hadoop skip names starting with _ or . at any level; so do we. */
+  private static boolean hidden(String relative) {
+    for (String part : relative.split("/")) {
+      if (part.startsWith("_") || part.startsWith(".")) {
+        return true;
       }
     }
-    return DataFingerprint.ofFiles(files, contractHash);
+    return false;
+  }
+
+  private static Map<String, String> partitions(String relative) {
+    Map<String, String> values = new LinkedHashMap<>();
+    String[] parts = relative.split("/");
+    for (int i = 0; i < parts.length - 1; i++) {
+      int eq = parts[i].indexOf('=');
+      if (eq > 0) {
+        values.put(
+            parts[i].substring(0, eq),
+            java.net.URLDecoder.decode(
+                parts[i].substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8));
+      }
+    }
+    return values;
+  }
+
+  private static SourceFile footer(
+      Configuration hadoop, String root, LocatedFileStatus status, Map<String, String> parts) {
+    String path = status.getPath().toString();
+    try (ParquetFileReader reader =
+        ParquetFileReader.open(HadoopInputFile.fromStatus(status, hadoop))) {
+      MessageType schema = reader.getFooter().getFileMetaData().getSchema();
+      Map<String, String> types = new LinkedHashMap<>();
+      for (Type field : schema.getFields()) {
+        types.put(field.getName(), typeName(field));
+      }
+      return new SourceFile(
+          root,
+          path,
+          status.getLen(),
+          status.getModificationTime(),
+          parts,
+          reader.getRecordCount(),
+          types,
+          null);
+    } catch (IOException | RuntimeException e) {
+      String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      return new SourceFile(
+          root,
+          path,
+          status.getLen(),
+          status.getModificationTime(),
+          parts,
+          -1,
+          Map.of(),
+          reason.lines().findFirst().orElse(reason));
+    }
+  }
+
+  /** The contract type name a Parquet field reads as, or a descriptive name when unsupported. */
+  static String typeName(Type field) {
+    if (!field.isPrimitive()) {
+      return "group";
+    }
+    PrimitiveType p = field.asPrimitiveType();
+    LogicalTypeAnnotation logical = p.getLogicalTypeAnnotation();
+    switch (p.getPrimitiveTypeName()) {
+      case BOOLEAN:
+        return "boolean";
+      case INT32:
+        if (logical == null) {
+          return "int";
+        }
+        if (logical instanceof LogicalTypeAnnotation.DateLogicalTypeAnnotation) {
+          return "date";
+        }
+        if (logical instanceof LogicalTypeAnnotation.IntLogicalTypeAnnotation i) {
+          return i.getBitWidth() == 32 && i.isSigned() ? "int" : "int" + i.getBitWidth();
+        }
+        return "int32:" + logical;
+      case INT64:
+        if (logical == null) {
+          return "long";
+        }
+        if (logical instanceof LogicalTypeAnnotation.TimestampLogicalTypeAnnotation) {
+          return "timestamp";
+        }
+        if (logical instanceof LogicalTypeAnnotation.IntLogicalTypeAnnotation i
+            && i.getBitWidth() == 64
+            && i.isSigned()) {
+          return "long";
+        }
+        return "int64:" + logical;
+      case INT96:
+        return "timestamp";
+      case FLOAT:
+        return "float";
+      case DOUBLE:
+        return "double";
+      case BINARY:
+        if (logical instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation
+            || logical instanceof LogicalTypeAnnotation.EnumLogicalTypeAnnotation
+            || logical instanceof LogicalTypeAnnotation.JsonLogicalTypeAnnotation) {
+          return "string";
+        }
+        return "binary";
+      default:
+        return p.getPrimitiveTypeName().name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** True when a value stored as {@code from} may be cast to {@code to} without loss. */
+  public static boolean safeWidening(String from, String to) {
+    return (from.equals("int") && (to.equals("long") || to.equals("double")))
+        || (from.equals("float") && to.equals("double"));
+  }
+
+  /**
+   * Keeps the files whose partition values satisfy {@code partitionFilter} (SQL over partition
+   * columns only). Evaluated by Spark on the file list, before any data is read.
+   */
+  public static List<SourceFile> prune(
+      SparkSession spark, List<SourceFile> files, String partitionFilter) {
+    if (partitionFilter == null || partitionFilter.isBlank()) {
+      return files;
+    }
+    Set<String> keys = new TreeSet<>();
+    files.forEach(f -> keys.addAll(f.partitionValues().keySet()));
+    StructType schema = new StructType().add("_i", DataTypes.IntegerType);
+    for (String k : keys) {
+      schema = schema.add(k, DataTypes.StringType);
+    }
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < files.size(); i++) {
+      Object[] cells = new Object[keys.size() + 1];
+      cells[0] = i;
+      int c = 1;
+      for (String k : keys) {
+        cells[c++] = files.get(i).partitionValues().get(k);
+      }
+      rows.add(RowFactory.create(cells));
+    }
+    Dataset<Row> table = spark.createDataFrame(rows, schema);
+    List<Row> kept;
+    try {
+      kept = table.filter(expr(partitionFilter)).select("_i").collectAsList();
+    } catch (RuntimeException e) {
+      throw FeatureErrors.invalidSpec(
+          "apply the partition filter '" + partitionFilter + "'",
+          firstLine(e.getMessage()),
+          "it may only use the partition columns " + keys);
+    }
+    List<SourceFile> out = new ArrayList<>();
+    kept.forEach(r -> out.add(files.get(r.getInt(0))));
+    out.sort(java.util.Comparator.comparing(SourceFile::path));
+    return out;
+  }
+
+  /**
+   * Reads the given readable files as one dataset: the contract's columns (cast to the contract's
+   * stored types where the drift policy allowed a widening), the partition columns and {@link
+   * #SOURCE_FILE}. Files with the same schema are read together.
+   */
+  public static Dataset<Row> read(
+      SparkSession spark, List<SourceFile> files, DataContract contract, String partitionFilter) {
+    Map<String, List<SourceFile>> groups = new LinkedHashMap<>();
+    for (SourceFile f : files) {
+      groups
+          .computeIfAbsent(
+              f.root() + "|" + f.columnTypes() + "|" + f.partitionValues().keySet(),
+              k -> new ArrayList<>())
+          .add(f);
+    }
+    Dataset<Row> all = null;
+    for (List<SourceFile> group : groups.values()) {
+      SourceFile first = group.get(0);
+      Dataset<Row> part =
+          spark
+              .read()
+              .option("basePath", first.root())
+              .parquet(group.stream().map(SourceFile::path).toArray(String[]::new));
+      List<Column> columns = new ArrayList<>();
+      for (ColumnSpec spec : contract.columns()) {
+        String stored = spec.storedType().toString();
+        Column c = col(spec.name());
+        columns.add(
+            stored.equals(first.columnTypes().get(spec.name()))
+                ? c
+                : c.cast(spec.storedType().sparkType()).as(spec.name()));
+      }
+      for (String k : first.partitionValues().keySet()) {
+        if (contract.columns().stream().noneMatch(s -> s.name().equals(k))) {
+          columns.add(col(k));
+        }
+      }
+      columns.add(input_file_name().as(SOURCE_FILE));
+      columns.add(col("_metadata.row_index").as(SOURCE_ROW));
+      Dataset<Row> selected = part.select(columns.toArray(new Column[0]));
+      all = all == null ? selected : all.unionByName(selected, true);
+    }
+    if (partitionFilter != null && !partitionFilter.isBlank()) {
+      all = all.filter(expr(partitionFilter));
+    }
+    return all;
+  }
+
+  /** Fingerprints exactly these files, plus the contract. */
+  public static DataFingerprint fingerprint(List<SourceFile> files, String contractHash) {
+    return DataFingerprint.ofFiles(files.stream().map(SourceFile::entry).toList(), contractHash);
+  }
+
+  static String firstLine(String message) {
+    return message == null ? "" : message.lines().findFirst().orElse(message);
   }
 }

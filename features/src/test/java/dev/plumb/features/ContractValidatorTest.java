@@ -56,7 +56,7 @@ class ContractValidatorTest {
   @Test
   void everyReasonOfEveryRowIsListed(SparkSession spark) {
     DataContract contract = DataContract.parse(CONTRACT, "test");
-    Dataset<Row> annotated = new ContractValidator(contract).annotate(people(spark));
+    Dataset<Row> annotated = new ContractValidator(contract).annotate(people(spark), null);
     Map<Long, List<String>> reasons = new TreeMap<>();
     for (Row r : annotated.select(col("id"), col(ContractValidator.REASONS)).collectAsList()) {
       reasons.put(r.getLong(0), r.getList(1));
@@ -69,8 +69,17 @@ class ContractValidatorTest {
     assertThat(reasons.get(6L))
         .containsExactlyInAnyOrder(
             "OUT_OF_RANGE:age", "NAN_OR_INF:score", "NULL_REQUIRED:label", "BAD_LABEL:label");
-    Row five = annotated.filter(col("id").equalTo(5L)).select("city").first();
+    ContractValidator validator = new ContractValidator(contract);
+    Dataset<Row> clean = annotated.select(validator.cleanColumns(List.of()));
+    Row five = clean.filter(col("id").equalTo(5L)).select("city").first();
     assertThat(five.isNullAt(0)).isTrue();
+    // The quarantine keeps the original value.
+    Row raw =
+        annotated
+            .select(validator.quarantineColumns(List.of()))
+            .filter(col("id").equalTo(5L))
+            .first();
+    assertThat(raw.<String>getAs("city")).isEqualTo("NULL");
   }
 
   @Test

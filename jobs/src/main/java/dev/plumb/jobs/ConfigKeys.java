@@ -25,7 +25,26 @@ public final class ConfigKeys {
     key("spark.shuffle_partitions", Type.INT, "8", "spark.sql.shuffle.partitions (count)");
     key("spark.ui", Type.BOOLEAN, "false", "Serve the Spark UI when Plumb creates the session");
 
-    key("ingest.input", Type.STRING, "", "Input Parquet folder (default: <work_dir>/demo-data)");
+    key(
+        "ingest.input",
+        Type.STRING,
+        "",
+        "Input: Parquet folder(s), comma-separated, or a Delta table path (default:"
+            + " <work_dir>/demo-data)");
+    key("ingest.format", Type.STRING, "parquet", "parquet | delta");
+    key("ingest.delta_version", Type.INT, "-1", "Delta version to read; -1 = latest");
+    key("ingest.delta_timestamp", Type.STRING, "", "Read the Delta version as of this time");
+    key(
+        "ingest.partition_filter",
+        Type.STRING,
+        "",
+        "SQL over partition columns; prunes files before reading (e.g. event_date >= '2026-11-01')");
+    key("ingest.row_filter", Type.STRING, "", "SQL over data columns, pushed down to the scan");
+    key(
+        "ingest.unreadable_files",
+        Type.STRING,
+        "fail",
+        "fail | skip: what to do with truncated or non-Parquet files");
     key("ingest.contract", Type.STRING, "conf/contracts/demo.yaml", "Data contract YAML file");
     key(
         "ingest.clean_table",
@@ -63,15 +82,55 @@ public final class ConfigKeys {
     key("train.num_round", Type.INT, "200", "Maximum boosting rounds");
     key("train.max_depth", Type.INT, "6", "Maximum tree depth");
     key("train.eta", Type.DOUBLE, "0.1", "Learning rate");
-    key("train.num_workers", Type.INT, "2", "XGBoost workers (Spark barrier tasks)");
-    key("train.nthread", Type.INT, "1", "Threads per worker (at most spark.task.cpus)");
+    key(
+        "train.num_workers",
+        Type.INT,
+        "0",
+        "XGBoost workers (Spark barrier tasks); 0 = auto, the cluster's task slots");
+    key(
+        "train.nthread",
+        Type.INT,
+        "0",
+        "Threads per worker (at most spark.task.cpus); 0 = spark.task.cpus");
     key("train.early_stopping_rounds", Type.INT, "20", "Rounds without improvement; 0 = off");
     key("train.seed", Type.INT, "42", "XGBoost seed");
-    key("train.device", Type.STRING, "cpu", "cpu | cuda | auto");
+    key("train.device", Type.STRING, "cpu", "cpu | cuda | auto (cuda when executors have GPUs)");
+    key(
+        "train.scale_pos_weight",
+        Type.STRING,
+        "1",
+        "Weight of positives: a number > 0, or auto = negatives/positives of the train split");
+    key(
+        "train.model_format",
+        Type.STRING,
+        "ubj",
+        "Booster file: ubj (model.ubj) | json (model.ubj + booster.json)");
+    key(
+        "train.tracker_timeout_seconds",
+        Type.INT,
+        "60",
+        "XGBoost tracker's wait for all workers to connect (s)");
+    key(
+        "train.executor_wait_seconds",
+        Type.INT,
+        "60",
+        "Wait for executors to register before the training preflight (s)");
     key("train.model_dir", Type.STRING, "", "Model folder (default <work_dir>/models)");
 
     key("evaluate.model", Type.STRING, "", "Model folder to evaluate (default: latest)");
     key("evaluate.threshold", Type.DOUBLE, "0.5", "Decision threshold for accuracy (0-1)");
+    key(
+        "evaluate.spec",
+        Type.STRING,
+        "",
+        "Evaluation spec YAML: slices, baselines, tests, gates (empty: built-in defaults)");
+    key("evaluate.mode", Type.STRING, "", "fast | full; empty: the spec's mode (default full)");
+    key("evaluate.fail_on_gate", Type.BOOLEAN, "false", "Fail the job (exit 1) on a failed gate");
+    key(
+        "evaluate.drift_input",
+        Type.STRING,
+        "",
+        "Extra Delta/Parquet dataset (feature columns) to measure drift on; empty: none");
 
     key("tracking.mode", Type.STRING, "mlflow", "mlflow | none (--tracking overrides)");
     key("tracking.uri", Type.STRING, "", "MLflow tracking URI (default $MLFLOW_TRACKING_URI)");

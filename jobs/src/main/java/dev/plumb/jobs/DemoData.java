@@ -117,7 +117,9 @@ final class DemoData {
             RowFactory.create(firstId + 3, 20.0, 30, 100, 3, "XX", "app", 0, "2026-10-04"),
             RowFactory.create(firstId + 4, 20.0, 30, 100, 3, "FR", "app", 2, "2026-10-05"),
             RowFactory.create(firstId + 5, 20.0, 250, 100, 3, "FR", "fax", 1, "2026-10-06"),
-            RowFactory.create(firstId + 6, 20.0, 41, 100, 3, "NULL", "store", 0, "2026-10-07"));
+            RowFactory.create(firstId + 6, 20.0, 41, 100, 3, "NULL", "store", 0, "2026-10-07"),
+            // A duplicated key, as from a batch written twice.
+            RowFactory.create(42L, 20.0, 41, 100, 3, "US", "store", 0, "2026-10-08"));
     return spark.createDataFrame(rows, schema);
   }
 

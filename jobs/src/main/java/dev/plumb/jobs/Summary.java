@@ -12,8 +12,16 @@ final class Summary {
       IngestStage.Result i = o.ingest();
       sb.append(
           String.format(
-              "  rows               read %,d  clean %,d  quarantined %,d %s%n",
-              i.rowsRead(), i.rowsClean(), i.rowsQuarantined(), i.quarantinedByReason()));
+              "  files              %d ingested, %d skipped%s%n"
+                  + "  rows               read %,d  clean %,d  quarantined %,d %s%n",
+              i.filesRead(),
+              i.filesSkipped(),
+              i.unchanged() ? " (input unchanged: tables not rewritten)" : "",
+              i.rowsRead(),
+              i.rowsClean(),
+              i.rowsQuarantined(),
+              i.quarantinedByReason()));
+      sb.append(String.format("  ingest report      %s%n", i.report()));
     }
     if (o.features() != null) {
       sb.append(
@@ -34,8 +42,27 @@ final class Summary {
       sb.append(
           String.format(
               "  test metrics       ROC-AUC %.4f  PR-AUC %.4f  log loss %.4f  (%,d rows, %,d"
-                  + " positives)%n",
-              m.rocAuc(), m.prAuc(), m.logLoss(), m.count(), m.positives()));
+                  + " positives, %s mode)%n",
+              m.rocAuc(),
+              m.prAuc(),
+              m.logLoss(),
+              m.count(),
+              m.positives(),
+              o.evaluate().evaluation().mode()));
+      var failed = o.evaluate().evaluation().failedGates();
+      sb.append(
+          String.format(
+              "  gates              %s%n  evaluation report  %s%n",
+              o.evaluate().evaluation().gates().isEmpty()
+                  ? "none configured"
+                  : failed.isEmpty()
+                      ? "all " + o.evaluate().evaluation().gates().size() + " passed"
+                      : failed.size()
+                          + " of "
+                          + o.evaluate().evaluation().gates().size()
+                          + " FAILED: "
+                          + failed.stream().map(g -> g.name()).toList(),
+              o.evaluate().html()));
     }
     sb.append(
         String.format(
