@@ -139,6 +139,49 @@ public final class FeatureSetBuilder {
     return stats;
   }
 
+  /**
+   * The label-leakage guard: each feature alone, as a score on the training split, must not
+   * predict the label better than {@code maxAuc} (ROC-AUC, either direction). Features in {@code
+   * allowed} are exempt. Returns each feature's single-feature ROC-AUC.
+   */
+  public Map<String, Double> checkLeakage(
+      Dataset<Row> table, List<String> featureNames, double maxAuc, List<String> allowed) {
+    Dataset<Row> train =
+        table.filter(col(Splits.COLUMN).equalTo(lit(Splits.TRAIN)));
+    Map<String, Double> auc = new LinkedHashMap<>();
+    List<String> leaks = new ArrayList<>();
+    for (String f : featureNames) {
+      Dataset<Row> scored =
+          train.select(
+              col(spec.labelColumn()).cast("double").as("y"),
+              when(col(f).isNull().or(col(f).isNaN()), lit(-Double.MAX_VALUE))
+                  .otherwise(col(f).cast("double"))
+                  .as("s"));
+      double a =
+          new org.apache.spark.ml.evaluation.BinaryClassificationEvaluator()
+              .setLabelCol("y")
+              .setRawPredictionCol("s")
+              .setNumBins(0)
+              .evaluate(scored);
+      double either = Math.max(a, 1 - a);
+      auc.put(f, either);
+      if (either > maxAuc && !allowed.contains(f)) {
+        leaks.add(String.format("'%s' (ROC-AUC %.4f)", f, either));
+      }
+    }
+    if (!leaks.isEmpty()) {
+      throw FeatureErrors.invalidSpec(
+          "build feature set '" + spec.name() + "'",
+          "feature(s) "
+              + String.join(", ", leaks)
+              + " alone predict the label on the train split above the bound "
+              + maxAuc
+              + ": likely label leakage",
+          "drop the feature, or accept it explicitly with features.allow_leaky=<name>");
+    }
+    return auc;
+  }
+
   /** A built feature set: the table and the transform fitted on its training split. */
   public record FeatureSet(Dataset<Row> table, FittedTransform transform) {}
 }

@@ -75,6 +75,12 @@ public final class ConfigKeys {
     key("features.validation_fraction", Type.DOUBLE, "0.15", "Fraction of keys in validation");
     key("features.split_seed", Type.INT, "42", "Seed of the split hash");
     key("features.force", Type.BOOLEAN, "false", "Rebuild even when the version is stored");
+    key(
+        "features.max_single_feature_auc",
+        Type.DOUBLE,
+        "0.99",
+        "Leakage guard: a feature alone above this ROC-AUC on train fails the build");
+    key("features.allow_leaky", Type.LIST, "", "Features exempt from the leakage guard");
 
     key("train.feature_set_version", Type.STRING, "", "Feature set version (default: latest)");
     key("train.objective", Type.STRING, "binary:logistic", "XGBoost objective");

@@ -69,6 +69,12 @@ final class FeaturesStage {
     JsonFiles.writeText(dir.resolve(TRANSFORM), set.transform().toJson());
     Dataset<Row> stored = spark.read().format("delta").load(dir.resolve(DATA).toString());
     List<String> featureNames = set.transform().featureNames();
+    Map<String, Double> singleFeatureAuc =
+        builder.checkLeakage(
+            stored,
+            featureNames,
+            config.number("features.max_single_feature_auc"),
+            config.list("features.allow_leaky"));
     Map<String, Object> stats = builder.statistics(stored, featureNames);
 
     Map<String, Object> manifest = new LinkedHashMap<>();
@@ -94,6 +100,7 @@ final class FeaturesStage {
                   e.put("name", f);
                   e.put("type", spec.categorical().contains(f) ? "categorical_index" : "numeric");
                   e.put("null_count", nulls.get(f));
+                  e.put("single_feature_roc_auc", singleFeatureAuc.get(f));
                   return e;
                 })
             .toList();
@@ -106,6 +113,58 @@ final class FeaturesStage {
     JsonFiles.writeText(setDir.resolve(LATEST), version.id());
     Log.info("features: version " + version + " written with " + stats.get("split_sizes"));
     return new Result(version, dir, true, manifest);
+  }
+
+  /** The stored versions of every feature set, newest first, as printable lines. */
+  static List<String> list(PlumbConfig config) {
+    Path store = store(config);
+    List<Map<String, Object>> manifests = new java.util.ArrayList<>();
+    List<String> incomplete = new java.util.ArrayList<>();
+    if (Files.isDirectory(store)) {
+      try (var sets = Files.list(store)) {
+        for (Path set : sets.filter(Files::isDirectory).sorted().toList()) {
+          try (var versions = Files.list(set)) {
+            for (Path v : versions.filter(Files::isDirectory).sorted().toList()) {
+              Path m = v.resolve(MANIFEST);
+              if (Files.isRegularFile(m)) {
+                manifests.add(JsonFiles.read(m, "the manifest", "features"));
+              } else {
+                incomplete.add(set.getFileName() + "/" + v.getFileName());
+              }
+            }
+          }
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("Cannot list the feature store " + store, e);
+      }
+    }
+    manifests.sort(
+        java.util.Comparator.comparing((Map<String, Object> m) -> String.valueOf(m.get("created_at")))
+            .reversed());
+    List<String> lines = new java.util.ArrayList<>();
+    lines.add(
+        String.format(
+            "%-12s %-17s %-25s %10s  %-26s %s",
+            "NAME", "VERSION", "CREATED", "ROWS", "SPLITS (train/val/test)", "SOURCE"));
+    for (Map<String, Object> m : manifests) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> splits = (Map<String, Object>) m.get("split_sizes");
+      lines.add(
+          String.format(
+              "%-12s %-17s %-25s %10s  %-26s %s",
+              m.get("feature_set"),
+              m.get("feature_set_version"),
+              m.get("created_at"),
+              m.get("rows"),
+              splits.get("train") + "/" + splits.get("validation") + "/" + splits.get("test"),
+              String.valueOf(m.get("source_fingerprint")).substring(0, 12)
+                  + " "
+                  + m.get("source_table")));
+    }
+    for (String i : incomplete) {
+      lines.add(i + "  (incomplete: no manifest; the next build of this version rebuilds it)");
+    }
+    return lines;
   }
 
   /** The version to use: the given one, or the store's latest for the configured name. */

@@ -27,7 +27,8 @@ public final class Plumb {
           "Jobs:",
           "  demo       write the sample dataset (if missing) and run the whole pipeline on it",
           "  ingest     check the input against the data contract; clean + quarantine Delta tables",
-          "  features   build (or reuse) the versioned feature set from the clean table",
+          "  features   build (or reuse) the versioned feature set from the clean table;"
+              + " 'features list' lists the stored versions",
           "  train      train XGBoost on the feature set's train split, early-stopping on"
               + " validation",
           "  evaluate   score the test split once; ROC-AUC, PR-AUC, log loss, accuracy",
@@ -66,6 +67,17 @@ public final class Plumb {
     }
     if (inv.help()) {
       out.println(USAGE);
+      return 0;
+    }
+    if (inv.job().equals("features") && inv.action().equals("list")) {
+      PlumbConfig config;
+      try {
+        config = PlumbConfig.load(inv.conf(), inv.sets(), env);
+      } catch (IllegalArgumentException e) {
+        err.println("plumb: " + e.getMessage());
+        return 2;
+      }
+      FeaturesStage.list(config).forEach(out::println);
       return 0;
     }
     if (inv.job().equals("keys")) {
@@ -136,14 +148,14 @@ public final class Plumb {
   }
 
   /** A parsed command line. */
-  record Invocation(String job, Path conf, List<String> sets, boolean help) {}
+  record Invocation(String job, String action, Path conf, List<String> sets, boolean help) {}
 
   static Invocation parse(String[] args) {
     if (args.length == 0) {
       throw JobErrors.usage("no job given; one of " + JOBS);
     }
     if (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
-      return new Invocation("help", null, List.of(), true);
+      return new Invocation("help", "", null, List.of(), true);
     }
     String job = args[0];
     if (!JOBS.contains(job)) {
@@ -152,7 +164,13 @@ public final class Plumb {
     Path conf = null;
     List<String> sets = new ArrayList<>();
     boolean help = false;
-    for (int i = 1; i < args.length; i++) {
+    String action = "";
+    int first = 1;
+    if (job.equals("features") && args.length > 1 && args[1].equals("list")) {
+      action = "list";
+      first = 2;
+    }
+    for (int i = first; i < args.length; i++) {
       String a = args[i];
       switch (a) {
         case "--help", "-h" -> help = true;
@@ -179,7 +197,7 @@ public final class Plumb {
         }
       }
     }
-    return new Invocation(job, conf, sets, help);
+    return new Invocation(job, action, conf, sets, help);
   }
 
   private static String value(String[] args, int i, String option) {
