@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Creates (or reuses) the project-local Python venv under .plumb/venv with the pinned
-# MLflow tracking server. Idempotent: a marker file records the pinned version installed.
+# MLflow tracking server and pyspark (Spark's distribution for the local standalone cluster and
+# spark-submit). Idempotent: a marker file records the pinned requirements installed.
 #   cluster/local/python-env.sh          -> prints the venv's python path on success
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 REQUIREMENTS="$ROOT/cluster/local/requirements-mlflow.txt"
+SPARK_REQUIREMENTS="$ROOT/cluster/local/requirements-spark.txt"
 VENV="${PLUMB_VENV:-$ROOT/.plumb/venv}"
-MARKER="$VENV/.plumb-requirements-$(cksum <"$REQUIREMENTS" | cut -d" " -f1)"
+MARKER="$VENV/.plumb-requirements-$(cat "$REQUIREMENTS" "$SPARK_REQUIREMENTS" | cksum | cut -d" " -f1)"
 
-if [[ -f "$MARKER" && -x "$VENV/bin/mlflow" ]]; then
+if [[ -f "$MARKER" && -x "$VENV/bin/mlflow" && -x "$VENV/bin/spark-submit" ]]; then
   echo "$VENV/bin/python"
   exit 0
 fi
 
 PY="${PLUMB_PYTHON:-$(command -v python3 || true)}"
-if [[ -z "$PY" ]]; then
-  echo "Cannot set up the MLflow server: python3 is not on PATH (install Python 3.9+ with the venv module, e.g. 'apt-get install python3 python3-venv')" >&2
+if [[ -z "$PY" ]] || ! command -v "$PY" >/dev/null 2>&1; then
+  echo "Cannot set up the MLflow server: python3 ${PY:+('$PY') }is not found (install Python 3.9+ with the venv module, e.g. 'apt-get install python3 python3-venv', or set PLUMB_PYTHON)" >&2
   exit 2
 fi
 if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)'; then
@@ -30,9 +32,9 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     exit 2
   fi
 fi
-echo "Installing the MLflow server ($REQUIREMENTS) into $VENV (first run only, a few minutes)..." >&2
-if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" >&2; then
-  echo "Cannot set up the MLflow server: 'pip install -r $REQUIREMENTS' failed (check network access to PyPI, or set MLFLOW_TRACKING_URI to an existing server, or run with --tracking none)" >&2
+echo "Installing the MLflow server ($REQUIREMENTS) and pyspark ($SPARK_REQUIREMENTS) into $VENV (first run only, a few minutes)..." >&2
+if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" -r "$SPARK_REQUIREMENTS" >&2; then
+  echo "Cannot set up the MLflow server and pyspark: 'pip install -r $REQUIREMENTS -r $SPARK_REQUIREMENTS' failed (check network access to PyPI, or set MLFLOW_TRACKING_URI to an existing server, or run with --tracking none)" >&2
   exit 2
 fi
 rm -f "$VENV"/.plumb-*

@@ -140,14 +140,13 @@ public final class FeatureSetBuilder {
   }
 
   /**
-   * The label-leakage guard: each feature alone, as a score on the training split, must not
-   * predict the label better than {@code maxAuc} (ROC-AUC, either direction). Features in {@code
-   * allowed} are exempt. Returns each feature's single-feature ROC-AUC.
+   * The label-leakage guard: each feature alone, as a score on the training split, must not predict
+   * the label better than {@code maxAuc} (ROC-AUC, either direction). Features in {@code allowed}
+   * are exempt. Returns each feature's single-feature ROC-AUC.
    */
   public Map<String, Double> checkLeakage(
       Dataset<Row> table, List<String> featureNames, double maxAuc, List<String> allowed) {
-    Dataset<Row> train =
-        table.filter(col(Splits.COLUMN).equalTo(lit(Splits.TRAIN)));
+    Dataset<Row> train = table.filter(col(Splits.COLUMN).equalTo(lit(Splits.TRAIN)));
     Map<String, Double> auc = new LinkedHashMap<>();
     List<String> leaks = new ArrayList<>();
     for (String f : featureNames) {

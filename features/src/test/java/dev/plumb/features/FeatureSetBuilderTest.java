@@ -128,17 +128,16 @@ class FeatureSetBuilderTest {
   @Test
   void aFeatureThatAlonePredictsTheLabelFailsTheBuildUnlessAllowed(SparkSession spark) {
     FeatureSetSpec leaky =
-        new FeatureSetSpec(
-            "t", "label", "id", List.of("amount", "copy"), List.of(), 0.6, 0.2, 42L);
+        new FeatureSetSpec("t", "label", "id", List.of("amount", "copy"), List.of(), 0.6, 0.2, 42L);
     Dataset<Row> data = rows(spark, 2000).withColumn("copy", col("label").multiply(10));
     FeatureSetBuilder builder = new FeatureSetBuilder(leaky);
     Dataset<Row> table = builder.build(data).table();
-    assertThatThrownBy(
-            () -> builder.checkLeakage(table, leaky.featureNames(), 0.99, List.of()))
+    assertThatThrownBy(() -> builder.checkLeakage(table, leaky.featureNames(), 0.99, List.of()))
         .hasMessageContaining("'copy' (ROC-AUC 1.0000)")
         .hasMessageContaining("features.allow_leaky")
         .hasMessageNotContaining("'amount'");
-    Map<String, Double> auc = builder.checkLeakage(table, leaky.featureNames(), 0.99, List.of("copy"));
+    Map<String, Double> auc =
+        builder.checkLeakage(table, leaky.featureNames(), 0.99, List.of("copy"));
     assertThat(auc.get("copy")).isEqualTo(1.0);
     // amount = id % 10 and label = id % 2: amount is odd exactly when the label is 1.
     assertThat(auc.get("amount")).isBetween(0.5, 0.99);

@@ -3,6 +3,13 @@ package dev.plumb.jobs;
 import static org.apache.spark.sql.functions.col;
 
 import dev.plumb.evaluation.BinaryMetrics;
+import dev.plumb.evaluation.EvalErrors;
+import dev.plumb.evaluation.EvalReport;
+import dev.plumb.evaluation.EvalSpec;
+import dev.plumb.evaluation.Evaluator;
+import dev.plumb.evaluation.GateResult;
+import dev.plumb.evaluation.HtmlReport;
+import dev.plumb.evaluation.Scorer;
 import dev.plumb.features.Splits;
 import dev.plumb.training.ModelFiles;
 import java.io.IOException;
@@ -18,20 +25,74 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * Evaluate: scores the feature set's test split once (cached) and computes ROC-AUC, PR-AUC, log
- * loss and accuracy over it. Writes {@code evaluation.json} beside the model.
+ * Evaluate: scores the feature set's test split once (cached) and evaluates it against the
+ * evaluation spec ({@code evaluate.spec}; {@code evaluate.mode} picks fast or full): metrics,
+ * curves, confidence intervals, calibration, slices, baselines, drift against the train split,
+ * behavioural tests and gates. Writes {@code evaluation.json} and {@code evaluation.html} beside
+ * the model.
  */
 final class EvaluateStage {
 
   static final String REPORT = "evaluation.json";
+  static final String HTML = "evaluation.html";
 
-  /** What evaluation measured. */
-  record Result(BinaryMetrics.Result metrics, Path report) {}
+  /**
+   * What evaluation measured.
+   *
+   * @param metrics the headline metrics (over the sample in fast mode)
+   * @param report the JSON report
+   * @param html the HTML report
+   * @param evaluation everything measured, gates included
+   */
+  record Result(BinaryMetrics.Result metrics, Path report, Path html, EvalReport evaluation) {
+
+    /** The flat metrics, with names MLflow accepts. */
+    Map<String, Double> trackedMetrics() {
+      Map<String, Double> out = new LinkedHashMap<>();
+      evaluation
+          .metrics()
+          .forEach((k, v) -> out.put("test." + k.replaceAll("[^A-Za-z0-9_.\\- /]", "_"), v));
+      return out;
+    }
+  }
 
   private EvaluateStage() {}
 
+  /** The spec {@code evaluate.spec} names (defaults when empty), in {@code evaluate.mode}. */
+  static EvalSpec spec(PlumbConfig config) {
+    String file = config.string("evaluate.spec");
+    EvalSpec spec =
+        file.isEmpty() ? EvalSpec.defaults() : EvalSpecLoader.load(resolveSpec(config, file));
+    String mode = config.string("evaluate.mode");
+    if (!mode.isEmpty()) {
+      spec = spec.withMode(EvalSpec.Mode.parse(mode));
+    }
+    return spec.withThreshold(config.number("evaluate.threshold"));
+  }
+
+  /**
+   * A relative spec path is read from the working directory, or else from the folder that holds the
+   * config file's {@code conf/} folder (so {@code conf/eval/demo.yaml} in {@code conf/local.yaml}
+   * works from any directory).
+   */
+  static Path resolveSpec(PlumbConfig config, String file) {
+    Path p = Path.of(file);
+    if (p.isAbsolute() || Files.exists(p) || config.source().equals("defaults")) {
+      return p;
+    }
+    Path confDir = Path.of(config.source()).toAbsolutePath().getParent();
+    if (confDir != null && confDir.getParent() != null) {
+      Path candidate = confDir.getParent().resolve(file);
+      if (Files.exists(candidate)) {
+        return candidate;
+      }
+    }
+    return p;
+  }
+
   @SuppressWarnings("unchecked")
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
+    EvalSpec spec = spec(config);
     Path modelDir = TrainStage.resolve(config, config.string("evaluate.model"));
     Map<String, Object> meta =
         JsonFiles.read(modelDir.resolve(TrainStage.MODEL_META), "the model metadata", "train");
@@ -45,36 +106,74 @@ final class EvaluateStage {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read the model file in " + modelDir, e);
     }
-    Dataset<Row> test =
-        spark
-            .read()
-            .format("delta")
-            .load(featureDir.resolve(FeaturesStage.DATA).toString())
-            .filter(col(Splits.COLUMN).equalTo(Splits.TEST));
-    Dataset<Row> predictions =
-        ModelFiles.score(
-                booster, featureNames, test, ((Number) meta.get("best_iteration")).intValue() + 1)
-            .select(col(label), col(ModelFiles.SCORE))
-            .persist(StorageLevel.MEMORY_AND_DISK());
+    int iterations = ((Number) meta.get("best_iteration")).intValue() + 1;
+    Scorer scorer = rows -> ModelFiles.score(booster, featureNames, rows, iterations);
+    Dataset<Row> table =
+        spark.read().format("delta").load(featureDir.resolve(FeaturesStage.DATA).toString());
+    Dataset<Row> test = table.filter(col(Splits.COLUMN).equalTo(Splits.TEST));
+    Dataset<Row> train = table.filter(col(Splits.COLUMN).equalTo(Splits.TRAIN));
+    Map<String, Dataset<Row>> extra = new LinkedHashMap<>();
+    String driftInput = config.string("evaluate.drift_input");
+    if (!driftInput.isEmpty()) {
+      extra.put("drift_input", read(spark, Path.of(driftInput)));
+    }
+    Dataset<Row> predictions = scorer.score(test).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      BinaryMetrics.Result metrics =
-          BinaryMetrics.compute(
-              predictions, label, ModelFiles.SCORE, config.number("evaluate.threshold"));
-      Map<String, Object> report = new LinkedHashMap<>();
-      report.put("model", modelDir.toString());
-      report.put("feature_set_version", meta.get("feature_set_version"));
-      report.put("split", Splits.TEST);
-      report.put("threshold", metrics.threshold());
-      report.put("metrics", metrics.asMap());
+      Evaluator.Input input =
+          new Evaluator.Input(
+              predictions,
+              label,
+              ModelFiles.SCORE,
+              config.string("features.key"),
+              featureNames,
+              scorer,
+              train,
+              extra);
+      EvalReport report = Evaluator.evaluate(input, spec);
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("model", modelDir.toString());
+      json.put("feature_set_version", meta.get("feature_set_version"));
+      json.put("split", Splits.TEST);
+      json.putAll(report.toJson());
       Path reportPath = modelDir.resolve(REPORT);
-      JsonFiles.write(reportPath, report);
+      JsonFiles.write(reportPath, json);
+      Path htmlPath = modelDir.resolve(HTML);
+      JsonFiles.writeText(
+          htmlPath,
+          HtmlReport.render(
+              report, "Plumb evaluation: " + modelDir.getFileName() + " (" + Splits.TEST + ")"));
+      BinaryMetrics.Result metrics = report.headline();
       Log.info(
           String.format(
-              "evaluate: test rows %,d, ROC-AUC %.4f, PR-AUC %.4f, log loss %.4f",
-              metrics.count(), metrics.rocAuc(), metrics.prAuc(), metrics.logLoss()));
-      return new Result(metrics, reportPath);
+              "evaluate (%s): %,d rows, ROC-AUC %.4f, PR-AUC %.4f, log loss %.4f; gates %s",
+              report.mode(),
+              metrics.count(),
+              metrics.rocAuc(),
+              metrics.prAuc(),
+              metrics.logLoss(),
+              report.gates().isEmpty()
+                  ? "none"
+                  : report.passed() ? "passed" : "FAILED " + report.failedGates()));
+      return new Result(metrics, reportPath, htmlPath, report);
     } finally {
       predictions.unpersist();
     }
+  }
+
+  /** Throws on the first failed gate when {@code evaluate.fail_on_gate} is set. */
+  static void enforceGates(Result result, PlumbConfig config) {
+    if (!config.flag("evaluate.fail_on_gate")) {
+      return;
+    }
+    for (GateResult g : result.evaluation().gates()) {
+      if (!g.passed()) {
+        throw EvalErrors.gateFailed(g);
+      }
+    }
+  }
+
+  private static Dataset<Row> read(SparkSession spark, Path path) {
+    boolean delta = Files.isDirectory(path.resolve("_delta_log"));
+    return spark.read().format(delta ? "delta" : "parquet").load(path.toString());
   }
 }

@@ -139,7 +139,8 @@ final class FeaturesStage {
       }
     }
     manifests.sort(
-        java.util.Comparator.comparing((Map<String, Object> m) -> String.valueOf(m.get("created_at")))
+        java.util.Comparator.comparing(
+                (Map<String, Object> m) -> String.valueOf(m.get("created_at")))
             .reversed());
     List<String> lines = new java.util.ArrayList<>();
     lines.add(

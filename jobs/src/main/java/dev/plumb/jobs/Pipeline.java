@@ -80,11 +80,21 @@ final class Pipeline {
                 "train.rounds_trained", (double) train.model().roundsTrained()),
             0);
         tracker.setTags(Map.of("plumb.feature_set_version", train.featureSetVersion()));
+        // What XGBoost actually ran with (auto settings resolved by the preflight).
+        Map<String, String> resolved = new LinkedHashMap<>();
+        train.model().params().forEach((k, v) -> resolved.put("xgboost." + k, String.valueOf(v)));
+        tracker.logParams(resolved);
         for (String f :
             new String[] {
-              TrainStage.MODEL_FILE, TrainStage.MODEL_META, FeaturesStage.TRANSFORM, "MLmodel"
+              TrainStage.MODEL_FILE,
+              TrainStage.MODEL_META,
+              FeaturesStage.TRANSFORM,
+              "MLmodel",
+              dev.plumb.training.ModelFormat.JSON.fileName()
             }) {
-          tracker.logArtifact(train.modelDir().resolve(f), "model");
+          if (java.nio.file.Files.isRegularFile(train.modelDir().resolve(f))) {
+            tracker.logArtifact(train.modelDir().resolve(f), "model");
+          }
         }
       }
       if (all || job.equals("evaluate")) {
@@ -92,10 +102,14 @@ final class Pipeline {
             Log.timed("stage evaluate", () -> EvaluateStage.run(spark, config, tracker));
         evaluate = t.value();
         durations.put("stage.evaluate.seconds", t.seconds());
-        Map<String, Double> m = new LinkedHashMap<>();
-        evaluate.metrics().asMap().forEach((k, v) -> m.put("test." + k, v));
-        tracker.logMetrics(m, 0);
+        tracker.logMetrics(evaluate.trackedMetrics(), 0);
+        tracker.setTags(
+            Map.of(
+                "plumb.evaluation_mode", evaluate.evaluation().mode().toString(),
+                "plumb.gates_passed", String.valueOf(evaluate.evaluation().passed())));
         tracker.logArtifact(evaluate.report(), "evaluation");
+        tracker.logArtifact(evaluate.html(), "evaluation");
+        EvaluateStage.enforceGates(evaluate, config);
       }
       tracker.logMetrics(durations, 0);
       ok = true;

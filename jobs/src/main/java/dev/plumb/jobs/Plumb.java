@@ -31,7 +31,7 @@ public final class Plumb {
               + " 'features list' lists the stored versions",
           "  train      train XGBoost on the feature set's train split, early-stopping on"
               + " validation",
-          "  evaluate   score the test split once; ROC-AUC, PR-AUC, log loss, accuracy",
+          "  evaluate   score the test split once; fast or full evaluation, JSON + HTML report, gates",
           "  pipeline   ingest, features, train and evaluate as one tracked run",
           "  keys       list every config key with its default and meaning",
           "",
@@ -111,7 +111,7 @@ public final class Plumb {
       Pipeline.Outcome outcome = Pipeline.run(inv.job(), spark, config, tracker, resolved);
       out.print(Summary.render(inv.job(), outcome));
       return 0;
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Spark throws checked SparkException from Scala code, undeclared
       err.println("plumb " + inv.job() + " failed: " + Secrets.redactUri(messageOf(e)));
       if (Boolean.parseBoolean(env.getOrDefault("PLUMB_DEBUG", "false"))) {
         e.printStackTrace(err);

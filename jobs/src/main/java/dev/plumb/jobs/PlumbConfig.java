@@ -147,7 +147,7 @@ public final class PlumbConfig {
     }
     // Building the specs validates them and their cross-field rules.
     featureSetSpec();
-    trainingSpec();
+    TrainSettings.spec(this);
   }
 
   /** Returns a copy with one more override. */

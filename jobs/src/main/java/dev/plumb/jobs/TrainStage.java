@@ -4,6 +4,10 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.plumb.features.FittedTransform;
 import dev.plumb.features.Splits;
+import dev.plumb.training.ClusterFacts;
+import dev.plumb.training.ModelFiles;
+import dev.plumb.training.ModelFormat;
+import dev.plumb.training.Preflight;
 import dev.plumb.training.TrainedModel;
 import dev.plumb.training.TrainingSpec;
 import dev.plumb.training.XGBoostTrainer;
@@ -22,8 +26,11 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Train: XGBoost4J-Spark on the feature set's train split, early-stopping on its validation split.
- * Writes {@code <model_dir>/<id>/} with {@code model.ubj}, {@code model.json} (feature names, best
- * iteration, history, feature-set version) and the fitted transform.
+ * Before any training job, the preflight checks the spec against the cluster (workers vs task
+ * slots, threads vs task cpus, dynamic allocation, GPUs) and resolves the {@code auto} settings.
+ * Writes {@code <model_dir>/<id>/} with {@code model.ubj} (always: evaluation reads it), {@code
+ * booster.json} when {@code train.model_format=json}, {@code model.json} (feature names, best
+ * iteration, history, resolved parameters, feature-set version) and the fitted transform.
  */
 final class TrainStage {
 
@@ -41,7 +48,7 @@ final class TrainStage {
   }
 
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
-    TrainingSpec spec = config.trainingSpec();
+    TrainingSpec requested = TrainSettings.spec(config);
     Path featureDir = FeaturesStage.resolve(config, config.string("train.feature_set_version"));
     String featureVersion = featureDir.getFileName().toString();
     FittedTransform transform = FeaturesStage.transform(featureDir);
@@ -50,6 +57,11 @@ final class TrainStage {
         spark.read().format("delta").load(featureDir.resolve(FeaturesStage.DATA).toString());
     Dataset<Row> train = table.filter(col(Splits.COLUMN).equalTo(Splits.TRAIN));
     Dataset<Row> validation = table.filter(col(Splits.COLUMN).equalTo(Splits.VALIDATION));
+    XGBoostTrainer.checkSchema(table.schema(), label, transform.featureNames());
+    ClusterFacts facts =
+        awaitExecutors(
+            spark, requested.numWorkers(), config.integer("train.executor_wait_seconds"));
+    TrainingSpec spec = Preflight.check(requested, facts);
     Log.info(
         String.format(
             "train: XGBoost %s, %d workers x %d threads, device %s, up to %d rounds (feature set"
@@ -60,8 +72,14 @@ final class TrainStage {
             spec.device(),
             spec.numRound(),
             featureVersion));
-    TrainedModel model =
-        XGBoostTrainer.train(train, validation, spec, label, transform.featureNames());
+    TrainedModel model;
+    try (TrainWatchdog watchdog = TrainWatchdog.start(spark.sparkContext())) {
+      try {
+        model = XGBoostTrainer.train(train, validation, spec, label, transform.featureNames());
+      } catch (Exception e) { // Scala code throws SparkException (checked) without declaring it
+        throw watchdog.explain(e);
+      }
+    }
     Log.info(
         String.format(
             "train: %d rounds, best iteration %d", model.roundsTrained(), model.bestIteration()));
@@ -75,6 +93,11 @@ final class TrainStage {
     try {
       Files.createDirectories(dir);
       Files.write(dir.resolve(MODEL_FILE), model.booster());
+      if (spec.modelFormat() == ModelFormat.JSON) {
+        Files.write(
+            dir.resolve(ModelFormat.JSON.fileName()),
+            ModelFiles.convert(model.booster(), ModelFormat.JSON));
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write the model to " + dir, e);
     }
@@ -82,12 +105,15 @@ final class TrainStage {
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("model_file", MODEL_FILE);
     meta.put("format", "ubj");
+    if (spec.modelFormat() == ModelFormat.JSON) {
+      meta.put("json_model_file", ModelFormat.JSON.fileName());
+    }
     meta.put("feature_names", model.featureNames());
     meta.put("label", label);
     meta.put("best_iteration", model.bestIteration());
     meta.put("rounds_trained", model.roundsTrained());
     meta.put("feature_set_version", featureVersion);
-    meta.put("xgboost_params", spec.xgboostParams());
+    meta.put("xgboost_params", model.params());
     Map<String, Object> history = new LinkedHashMap<>();
     model.history().forEach((k, v) -> history.put(k, v));
     meta.put("history", history);
@@ -95,6 +121,26 @@ final class TrainStage {
     MlflowModelFiles.writeMlmodel(dir, model.featureNames());
     JsonFiles.writeText(modelRoot(config).resolve(LATEST), id);
     return new Result(dir, model, featureVersion);
+  }
+
+  /**
+   * The cluster's facts once executors have registered: right after spark-submit they join over a
+   * few seconds, and a preflight run too early would see no task slots.
+   */
+  static ClusterFacts awaitExecutors(SparkSession spark, int numWorkers, int waitSeconds) {
+    long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+    ClusterFacts facts = ClusterFacts.of(spark.sparkContext());
+    int wanted = Math.max(1, numWorkers);
+    while (!facts.local() && facts.taskSlots() < wanted && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      facts = ClusterFacts.of(spark.sparkContext());
+    }
+    return facts;
   }
 
   /** The model folder to use: the given one, or the latest trained. */

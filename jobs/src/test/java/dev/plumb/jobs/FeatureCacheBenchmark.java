@@ -13,11 +13,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The features stage on a cache miss (the version is built) against a cache hit (the same
- * version is found in the store), interleaved in one JVM; a rerun that changes only a training
- * parameter is a hit. Run: {@code ./mvnw -B -o verify -pl features,jobs -am
- * -Dplumb.groups=benchmark -Dplumb.excludedGroups= -Dtest=FeatureCacheBenchmark
- * -Dsurefire.failIfNoSpecifiedTests=false -Dplumb.bench.rows=200000}.
+ * The features stage on a cache miss (the version is built) against a cache hit (the same version
+ * is found in the store), interleaved in one JVM; a rerun that changes only a training parameter is
+ * a hit. Run: {@code ./mvnw -B -o verify -pl features,jobs -am -Dplumb.groups=benchmark
+ * -Dplumb.excludedGroups= -Dtest=FeatureCacheBenchmark -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dplumb.bench.rows=200000}.
  */
 @Tag("benchmark")
 @ExtendWith(SharedSpark.class)
@@ -62,14 +62,7 @@ class FeatureCacheBenchmark {
     out.put("rows", rows);
     out.put("miss_seconds", miss);
     out.put("hit_seconds", hit);
-    out.put("hit_over_miss_of_medians", median(hit) / median(miss));
+    out.put("hit_over_miss_of_medians", Benchmarks.median(hit) / Benchmarks.median(miss));
     System.out.println("FEATURE-CACHE-BENCHMARK " + dev.plumb.features.YamlDocs.toJson(out));
-  }
-
-  private static double median(List<Double> values) {
-    List<Double> sorted = new ArrayList<>(values);
-    sorted.sort(null);
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 }

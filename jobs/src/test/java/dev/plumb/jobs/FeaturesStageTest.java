@@ -60,7 +60,8 @@ class FeaturesStageTest {
                 .count())
         .isEqualTo(rows);
     @SuppressWarnings("unchecked")
-    List<Map<String, Object>> features = (List<Map<String, Object>>) third.manifest().get("features");
+    List<Map<String, Object>> features =
+        (List<Map<String, Object>>) third.manifest().get("features");
     assertThat(features).allSatisfy(f -> assertThat(f).containsKey("single_feature_roc_auc"));
   }
 }

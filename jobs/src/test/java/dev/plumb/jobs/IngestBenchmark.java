@@ -64,8 +64,8 @@ class IngestBenchmark {
         ingest.add(ingestSeconds);
       }
     }
-    double copyMedian = median(copy);
-    double ingestMedian = median(ingest);
+    double copyMedian = Benchmarks.median(copy);
+    double ingestMedian = Benchmarks.median(ingest);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("rows", totalRows);
     out.put("columns", columns);
@@ -76,12 +76,5 @@ class IngestBenchmark {
     out.put("copy_ns_per_value_per_core", copyMedian * 1e9 * cores / (totalRows * columns));
     out.put("ingest_ns_per_value_per_core", ingestMedian * 1e9 * cores / (totalRows * columns));
     System.out.println("INGEST-BENCHMARK " + dev.plumb.features.YamlDocs.toJson(out));
-  }
-
-  private static double median(List<Double> values) {
-    List<Double> sorted = new ArrayList<>(values);
-    sorted.sort(null);
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 }

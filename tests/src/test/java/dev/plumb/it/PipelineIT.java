@@ -142,6 +142,10 @@ class PipelineIT {
             .orElseThrow()
             .resolve("model.ubj");
     assertThat(mlflow.artifact(runId, "model/model.ubj")).isEqualTo(Files.readAllBytes(local));
+    String html =
+        new String(mlflow.artifact(runId, "evaluation/evaluation.html"), StandardCharsets.UTF_8);
+    assertThat(html).contains("<svg").doesNotContain("<script");
+    assertThat(mlflow.artifact(runId, "ingest/ingest-report.json")).isNotEmpty();
   }
 
   @Test

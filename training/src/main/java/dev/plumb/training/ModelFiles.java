@@ -15,8 +15,10 @@ import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Model files: the native booster as UBJ bytes (never Java serialization), loaded back into a Spark
- * model for scoring. Works on the Spark 3.5 and 4.0 lines alike.
+ * Model files: the native booster as UBJ (default) or JSON bytes, never Java serialization. The
+ * booster file carries the feature names and the best iteration, so it stands on its own (XGBoost's
+ * Python, R and C APIs read it too). Works on the Spark 3.5 and 4.0 lines alike, unlike XGBoost's
+ * Spark-ML {@code write().save()}.
  */
 public final class ModelFiles {
 
@@ -25,12 +27,56 @@ public final class ModelFiles {
 
   private ModelFiles() {}
 
+  /** The booster attribute holding the best iteration (XGBoost's own name for it). */
+  public static final String BEST_ITERATION = "best_iteration";
+
   /** The booster's UBJ bytes. */
   public static byte[] toUbj(Booster booster) {
+    return toBytes(booster, ModelFormat.UBJ);
+  }
+
+  /** The booster's bytes in {@code format}. */
+  public static byte[] toBytes(Booster booster, ModelFormat format) {
     try {
-      return booster.toByteArray("ubj");
+      return booster.toByteArray(format.xgboostName());
     } catch (XGBoostError e) {
       throw new IllegalStateException("Cannot serialise the booster: " + e.getMessage(), e);
+    }
+  }
+
+  /** Re-encodes a booster file (UBJ or JSON) in {@code format}; the model is unchanged. */
+  public static byte[] convert(byte[] bytes, ModelFormat format) {
+    Booster booster = load(bytes);
+    try {
+      return toBytes(booster, format);
+    } finally {
+      booster.dispose();
+    }
+  }
+
+  /** The feature names stored in a booster file, in model order (empty if it has none). */
+  public static List<String> featureNames(byte[] bytes) {
+    Booster booster = load(bytes);
+    try {
+      String[] names = booster.booster().getFeatureNames();
+      return names == null ? List.of() : List.of(names);
+    } catch (XGBoostError e) {
+      throw new IllegalStateException("Cannot read the booster's feature names: " + e.getMessage());
+    } finally {
+      booster.dispose();
+    }
+  }
+
+  /** A string attribute stored in a booster file, or null. */
+  public static String attribute(byte[] bytes, String key) {
+    Booster booster = load(bytes);
+    try {
+      return booster.getAttr(key);
+    } catch (XGBoostError e) {
+      throw new IllegalStateException(
+          "Cannot read booster attribute " + key + ": " + e.getMessage());
+    } finally {
+      booster.dispose();
     }
   }
 

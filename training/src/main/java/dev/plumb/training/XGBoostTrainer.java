@@ -6,12 +6,17 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import ml.dmlc.xgboost4j.java.XGBoostError;
+import ml.dmlc.xgboost4j.scala.Booster;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostTrainingSummary;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
 
 /** Trains XGBoost4J-Spark on feature columns; one code path for CPU and GPU. */
@@ -20,10 +25,30 @@ public final class XGBoostTrainer {
   private XGBoostTrainer() {}
 
   /**
+   * Checks that {@code schema} has the label and every feature as numeric columns, before any Spark
+   * job runs.
+   */
+  public static void checkSchema(StructType schema, String labelColumn, List<String> featureNames) {
+    List<String> columns = Arrays.asList(schema.fieldNames());
+    for (String c : concat(labelColumn, featureNames)) {
+      if (!columns.contains(c)) {
+        throw new IllegalArgumentException(
+            "Cannot train: column '" + c + "' is missing (columns: " + columns + ")");
+      }
+      DataType t = schema.apply(c).dataType();
+      if (!(t instanceof NumericType)) {
+        throw new IllegalArgumentException(
+            "Cannot train: column '" + c + "' must be numeric but was " + t.simpleString());
+      }
+    }
+  }
+
+  /**
    * Trains on {@code train}, early-stopping on {@code validation}.
    *
-   * @param labelColumn the label column (double 0/1)
-   * @param featureNames the feature columns (double), in model order
+   * @param spec a spec resolved by {@link Preflight#check}
+   * @param labelColumn the label column (0/1)
+   * @param featureNames the feature columns (numeric), in model order
    */
   public static TrainedModel train(
       Dataset<Row> train,
@@ -31,6 +56,26 @@ public final class XGBoostTrainer {
       TrainingSpec spec,
       String labelColumn,
       List<String> featureNames) {
+    if (!spec.isResolved()) {
+      throw spec.numWorkers() < 1
+          ? TrainingErrors.unresolved("num_workers", "0 (auto)")
+          : spec.nthread() < 1
+              ? TrainingErrors.unresolved("nthread", "0 (auto)")
+              : TrainingErrors.unresolved("device", spec.device());
+    }
+    checkSchema(train.schema(), labelColumn, featureNames);
+    checkSchema(validation.schema(), labelColumn, featureNames);
+    Column[] needed =
+        concat(labelColumn, featureNames).stream().map(c -> col(c)).toArray(Column[]::new);
+    Dataset<Row> trainRows = train.select(needed);
+
+    double scalePosWeight = spec.scalePosWeight().value();
+    if (spec.scalePosWeight().auto()) {
+      long positives = trainRows.filter(col(labelColumn).equalTo(1)).count();
+      long negatives = trainRows.filter(col(labelColumn).equalTo(0)).count();
+      scalePosWeight = spec.scalePosWeight().resolve(negatives, positives);
+    }
+
     XGBoostClassifier classifier = new XGBoostClassifier();
     // XGBoost's setters return the generic Params type: one statement each.
     classifier.setFeaturesCol(featureNames.toArray(new String[0]));
@@ -44,24 +89,24 @@ public final class XGBoostTrainer {
     classifier.setNthread(spec.nthread());
     classifier.setSeed(spec.seed());
     classifier.setTreeMethod("hist");
-    classifier.setDevice(spec.device().equals("auto") ? "cpu" : spec.device());
+    classifier.setDevice(spec.device());
+    classifier.setScalePosWeight(scalePosWeight);
     classifier.setMissing(Float.NaN);
+    // Bounds the wait for all workers to reach the tracker, e.g. when an executor is lost while
+    // the barrier stage starts.
+    classifier.setRabitTrackerTimeout(spec.trackerTimeoutSeconds());
     // Per-round metrics come back in the summary (and go to MLflow); keep the console quiet.
     classifier.setVerbosity(0);
     classifier.setFeatureNames(featureNames.toArray(new String[0]));
     if (spec.earlyStoppingRounds() > 0) {
       classifier.setNumEarlyStoppingRounds(spec.earlyStoppingRounds());
     }
-    Column[] needed = new Column[featureNames.size() + 1];
-    needed[0] = col(labelColumn);
-    for (int i = 0; i < featureNames.size(); i++) {
-      needed[i + 1] = col(featureNames.get(i));
-    }
     classifier.setEvalDataset(validation.select(needed));
-    XGBoostClassificationModel model = classifier.fit(train.select(needed));
+    XGBoostClassificationModel model = classifier.fit(trainRows);
 
+    Booster booster = model.nativeBooster();
     Map<String, float[]> history = new LinkedHashMap<>();
-    int rounds = (int) model.nativeBooster().getNumBoostedRound();
+    int rounds = roundsOf(booster);
     if (model.summary().isDefined()) {
       XGBoostTrainingSummary summary = model.summary().get();
       // The summary's arrays have num_round slots; rounds after an early stop are padding.
@@ -79,8 +124,31 @@ public final class XGBoostTrainer {
     if (validationHistory != null && validationHistory.length > 0) {
       best = bestRound(validationHistory, higherIsBetter(spec.evalMetric()));
     }
-    return new TrainedModel(
-        ModelFiles.toUbj(model.nativeBooster()), featureNames, best, rounds, history);
+    try {
+      // Stored in the file, so the booster alone says which trees to use (XGBoost's own name).
+      booster.setAttr(ModelFiles.BEST_ITERATION, String.valueOf(best));
+      booster.booster().setFeatureNames(featureNames.toArray(new String[0]));
+    } catch (XGBoostError e) {
+      throw new IllegalStateException("Cannot annotate the booster: " + e.getMessage(), e);
+    }
+    Map<String, Object> params = new LinkedHashMap<>(spec.xgboostParams());
+    params.put("scale_pos_weight", scalePosWeight);
+    return new TrainedModel(ModelFiles.toUbj(booster), featureNames, best, rounds, history, params);
+  }
+
+  private static int roundsOf(Booster booster) {
+    try {
+      return booster.booster().getNumBoostedRound();
+    } catch (XGBoostError e) {
+      throw new IllegalStateException("Cannot read the booster's rounds: " + e.getMessage(), e);
+    }
+  }
+
+  private static List<String> concat(String first, List<String> rest) {
+    List<String> all = new java.util.ArrayList<>(rest.size() + 1);
+    all.add(first);
+    all.addAll(rest);
+    return all;
   }
 
   static boolean higherIsBetter(String metric) {

@@ -81,6 +81,18 @@ class XGBoostTrainerTest {
     for (float value : v) {
       assertThat(v[model.bestIteration()]).isLessThanOrEqualTo(value);
     }
+    // The booster file itself records the best iteration, under XGBoost's own attribute name.
+    assertThat(ModelFiles.attribute(model.booster(), ModelFiles.BEST_ITERATION))
+        .isEqualTo(String.valueOf(model.bestIteration()));
+    assertThat(model.iterationEnd()).isEqualTo(model.bestIteration() + 1);
+    // Predicting with the best iteration differs from predicting with every trained round.
+    double best = meanScore(model, validation);
+    double all =
+        ModelFiles.score(model.booster(), FEATURES, validation, 0)
+            .agg(avg(col(ModelFiles.SCORE)))
+            .first()
+            .getDouble(0);
+    assertThat(best).isNotEqualTo(all);
   }
 
   @Test
@@ -95,6 +107,65 @@ class XGBoostTrainerTest {
   }
 
   @Test
+  void twoWorkersSameSeedSameDataGiveIdenticalModelBytesAndAGoodModel(SparkSession spark) {
+    // Two barrier tasks in local[2]: XGBoost's allreduce across workers, run twice.
+    Dataset<Row> train = data(spark, 4000, 5).repartition(3);
+    Dataset<Row> validation = data(spark, 1000, 6);
+    TrainingSpec twoWorkers =
+        new TrainingSpec("binary:logistic", "logloss", 15, 3, 0.3, 2, 1, 0, 7L, "cpu");
+    TrainedModel first = XGBoostTrainer.train(train, validation, twoWorkers, "label", FEATURES);
+    TrainedModel second = XGBoostTrainer.train(train, validation, twoWorkers, "label", FEATURES);
+    assertThat(first.params()).containsEntry("num_workers", 2);
+    assertThat(second.booster()).isEqualTo(first.booster());
+    // Two workers see the same rows as one: the models agree closely (not bit for bit, since
+    // the histogram sketch is built per worker).
+    TrainedModel one = XGBoostTrainer.train(train, validation, spec(15, 0), "label", FEATURES);
+    float[] loss2 = first.history().get("validation-logloss");
+    float[] loss1 = one.history().get("validation-logloss");
+    assertThat(loss2[14]).isCloseTo(loss1[14], org.assertj.core.data.Offset.offset(0.02f));
+  }
+
+  @Test
+  void scalePosWeightAutoIsNegativesOverPositivesOfTheTrainingSplit(SparkSession spark) {
+    Dataset<Row> train = data(spark, 3000, 7);
+    Dataset<Row> validation = data(spark, 500, 8);
+    long positives = train.filter(col("label").equalTo(1.0)).count();
+    long negatives = 3000 - positives;
+    TrainingSpec auto = spec(5, 0).withScalePosWeight(ScalePosWeight.AUTO);
+    TrainedModel model = XGBoostTrainer.train(train, validation, auto, "label", FEATURES);
+    assertThat((Double) model.params().get("scale_pos_weight"))
+        .isCloseTo((double) negatives / positives, org.assertj.core.data.Offset.offset(1e-12));
+    // Weighting the positives up moves the mean score towards 0.5 compared to no weighting.
+    TrainedModel plain = XGBoostTrainer.train(train, validation, spec(5, 0), "label", FEATURES);
+    double weighted = meanScore(model, validation);
+    double unweighted = meanScore(plain, validation);
+    assertThat(Math.abs(weighted - 0.5)).isLessThan(Math.abs(unweighted - 0.5));
+    assertThat(plain.params()).containsEntry("scale_pos_weight", 1.0);
+  }
+
+  @Test
+  void scalePosWeightParsesNumbersAndAutoAndRejectsTheRest() {
+    assertThat(ScalePosWeight.parse("auto")).isEqualTo(ScalePosWeight.AUTO);
+    assertThat(ScalePosWeight.parse("3.5").value()).isEqualTo(3.5);
+    assertThat(ScalePosWeight.AUTO.resolve(90, 10)).isEqualTo(9.0);
+    assertThatThrownBy(() -> ScalePosWeight.parse("-1"))
+        .hasMessage(
+            "Cannot configure training: train.scale_pos_weight = -1.0 is invalid (use a number >"
+                + " 0, or auto)");
+    assertThatThrownBy(() -> ScalePosWeight.parse("lots"))
+        .hasMessageContaining("train.scale_pos_weight = lots is invalid");
+    assertThatThrownBy(() -> ScalePosWeight.AUTO.resolve(100, 0))
+        .hasMessageContaining("has 100 negatives and 0 positives");
+  }
+
+  static double meanScore(TrainedModel model, Dataset<Row> rows) {
+    return ModelFiles.score(model.booster(), FEATURES, rows, model.iterationEnd())
+        .agg(avg(col(ModelFiles.SCORE)))
+        .first()
+        .getDouble(0);
+  }
+
+  @Test
   void invalidSpecsAreRejectedBeforeTraining() {
     assertThatThrownBy(
             () -> new TrainingSpec("binary:logistic", "logloss", 0, 3, 0.3, 1, 1, 0, 1L, "cpu"))
@@ -103,6 +174,22 @@ class XGBoostTrainerTest {
             () -> new TrainingSpec("binary:logistic", "logloss", 5, 3, 0.3, 1, 1, 0, 1L, "tpu"))
         .hasMessageContaining("train.device = tpu")
         .hasMessageContaining("[cpu, cuda, auto]");
+    assertThatThrownBy(
+            () -> new TrainingSpec("binary:logistic", "rmsle", 5, 3, 0.3, 1, 1, 0, 1L, "cpu"))
+        .hasMessage(
+            "Cannot configure training: train.eval_metric = rmsle is invalid (use one of [logloss,"
+                + " auc, aucpr, error])");
+    assertThatThrownBy(
+            () -> new TrainingSpec("binary:logistic", "logloss", 5, 3, 0.3, -1, 1, 0, 1L, "cpu"))
+        .hasMessageContaining("train.num_workers = -1 is invalid (use an integer >= 1, or 0 for");
+    assertThatThrownBy(
+            () -> new TrainingSpec("reg:squarederror", "logloss", 5, 3, 0.3, 1, 1, 0, 1L, "cpu"))
+        .hasMessageContaining("train.objective = reg:squarederror is invalid")
+        .hasMessageContaining("[binary:logistic]");
+    assertThatThrownBy(() -> ModelFormat.parse("pickle"))
+        .hasMessage(
+            "Cannot configure training: train.model_format = pickle is invalid (use one of [ubj,"
+                + " json])");
   }
 
   @Test

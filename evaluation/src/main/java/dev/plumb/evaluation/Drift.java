@@ -1,0 +1,118 @@
+package dev.plumb.evaluation;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Population stability index per feature between a reference (the training data) and a target (the
+ * evaluation data, or any new dataset): bins are the reference's quantiles (distinct cut points, so
+ * a categorical index gets one bin per value when there are few), plus one bin for nulls; PSI = sum
+ * over bins of (t - r) * ln(t / r), shares floored at {@value #FLOOR}. Each dataset is read once
+ * for all features: one quantile pass over the reference, one counting pass each.
+ */
+public final class Drift {
+
+  static final double FLOOR = 1e-4;
+
+  private Drift() {}
+
+  /** The reference's bin edges per feature. */
+  public record Bins(Map<String, double[]> cuts) {}
+
+  /** Cut points from the reference's quantiles (relative error 1e-3). */
+  public static Bins fit(Dataset<Row> reference, List<String> features, int bins) {
+    for (String f : features) {
+      if (!Arrays.asList(reference.columns()).contains(f)) {
+        throw EvalErrors.missingColumn("the drift reference's feature", f, reference.schema());
+      }
+    }
+    double[] probs = new double[bins - 1];
+    for (int i = 1; i < bins; i++) {
+      probs[i - 1] = (double) i / bins;
+    }
+    Dataset<Row> numeric =
+        reference.select(
+            features.stream().map(f -> col(f).cast("double").as(f)).toArray(Column[]::new));
+    double[][] q = numeric.stat().approxQuantile(features.toArray(String[]::new), probs, 1e-3);
+    Map<String, double[]> cuts = new LinkedHashMap<>();
+    for (int i = 0; i < features.size(); i++) {
+      TreeSet<Double> distinct = new TreeSet<>();
+      for (double v : q[i]) {
+        distinct.add(v);
+      }
+      cuts.put(features.get(i), distinct.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+    return new Bins(cuts);
+  }
+
+  /**
+   * Share of rows per bin and feature: bin 0 is null, bin i (1..k) holds cut[i-2] &lt; x &lt;=
+   * cut[i-1] with open ends.
+   */
+  public static Map<String, double[]> shares(Dataset<Row> data, Bins bins) {
+    List<Column> aggs = new ArrayList<>();
+    aggs.add(count(lit(1)));
+    for (Map.Entry<String, double[]> e : bins.cuts().entrySet()) {
+      Column x = col(e.getKey()).cast("double");
+      double[] cuts = e.getValue();
+      aggs.add(sum(when(x.isNull(), 1L).otherwise(0L)));
+      for (int i = 0; i <= cuts.length; i++) {
+        Column in = lit(true);
+        if (i > 0) {
+          in = in.and(x.gt(cuts[i - 1]));
+        }
+        if (i < cuts.length) {
+          in = in.and(x.leq(cuts[i]));
+        }
+        aggs.add(sum(when(x.isNotNull().and(in), 1L).otherwise(0L)));
+      }
+    }
+    Row r = data.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
+    double n = r.getLong(0);
+    Map<String, double[]> out = new LinkedHashMap<>();
+    int j = 1;
+    for (Map.Entry<String, double[]> e : bins.cuts().entrySet()) {
+      double[] s = new double[e.getValue().length + 2];
+      for (int i = 0; i < s.length; i++) {
+        s[i] = n == 0 ? 0 : r.getLong(j++) / n;
+      }
+      out.put(e.getKey(), s);
+    }
+    return out;
+  }
+
+  /** PSI of two share vectors. */
+  static double psi(double[] reference, double[] target) {
+    double total = 0;
+    for (int i = 0; i < reference.length; i++) {
+      if (reference[i] == 0 && target[i] == 0) {
+        continue;
+      }
+      double r = Math.max(reference[i], FLOOR);
+      double t = Math.max(target[i], FLOOR);
+      total += (t - r) * Math.log(t / r);
+    }
+    return total;
+  }
+
+  /** PSI per feature of {@code target} against the reference shares. */
+  public static Map<String, Double> psi(
+      Map<String, double[]> reference, Map<String, double[]> target) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    reference.forEach((f, r) -> out.put(f, psi(r, target.get(f))));
+    return out;
+  }
+}

@@ -1,0 +1,338 @@
+package dev.plumb.evaluation;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * Evaluates predictions against an {@link EvalSpec}. The predictions are scored once by the caller
+ * (and should be cached); fast mode measures a deterministic stratified sample of them, full mode
+ * all of them. Every metric is global: aggregations over the whole dataset, never rows collected to
+ * the driver. Counts, confusion matrices, log loss, Brier score and calibration are exact; the
+ * curves, the sweep and the areas come from the shared pass's 1e-5 score bins (rows in one bin
+ * count as tied), which avoids sorting the predictions: the ROC-AUC is then off by at most half the
+ * share of (positive, negative) pairs that share a bin (BENCHMARKS.md measures it).
+ */
+public final class Evaluator {
+
+  private static final int CURVE_POINTS = 200;
+
+  private Evaluator() {}
+
+  /**
+   * What to evaluate.
+   *
+   * @param predictions the evaluation rows with their score (features, key, label, slice columns)
+   * @param label the 0/1 label column
+   * @param score the probability column
+   * @param key the key column: it seeds the sample and the bootstrap weights
+   * @param features the model's features (drift compares them)
+   * @param scorer re-scores modified rows for behavioural tests; null when there are none
+   * @param reference the training rows drift compares against; null for no drift
+   * @param driftTargets further datasets to compare against the reference, by name
+   */
+  public record Input(
+      Dataset<Row> predictions,
+      String label,
+      String score,
+      String key,
+      List<String> features,
+      Scorer scorer,
+      Dataset<Row> reference,
+      Map<String, Dataset<Row>> driftTargets) {
+
+    public Input {
+      features = List.copyOf(features);
+      driftTargets = driftTargets == null ? Map.of() : Map.copyOf(driftTargets);
+    }
+  }
+
+  /** Checks every column the spec needs, before any Spark job runs. */
+  public static void checkSchema(Input in, EvalSpec spec) {
+    StructType s = in.predictions().schema();
+    List<String> columns = Arrays.asList(s.fieldNames());
+    for (String c : List.of(in.label(), in.score())) {
+      if (!columns.contains(c)) {
+        throw EvalErrors.missingColumn("the " + (c.equals(in.label()) ? "label" : "score"), c, s);
+      }
+      DataType t = s.apply(c).dataType();
+      if (!(t instanceof NumericType)) {
+        throw EvalErrors.wrongType(c, "numeric", t.simpleString());
+      }
+    }
+    if (!columns.contains(in.key())) {
+      throw EvalErrors.missingColumn("the key", in.key(), s);
+    }
+    List<String> needed = new ArrayList<>();
+    if (spec.mode() == EvalSpec.Mode.FULL) {
+      needed.addAll(spec.slices().columns());
+      if (spec.heuristic() != null) {
+        needed.add(spec.heuristic().feature());
+      }
+      needed.addAll(spec.drift().features());
+      if (spec.behaviour().perturbation() != null) {
+        needed.addAll(spec.behaviour().perturbation().features());
+      }
+      if (spec.behaviour().invariance() != null) {
+        needed.add(spec.behaviour().invariance().column());
+      }
+      spec.behaviour().directional().forEach(d -> needed.add(d.feature()));
+      boolean behaviour =
+          spec.behaviour().perturbation() != null
+              || spec.behaviour().invariance() != null
+              || !spec.behaviour().directional().isEmpty();
+      if (behaviour && in.scorer() == null) {
+        throw EvalErrors.badSpec("behavioural tests are configured but no scorer was given");
+      }
+    } else if (!spec.sample().stratifyBy().isEmpty()) {
+      needed.add(spec.sample().stratifyBy());
+    }
+    for (String c : needed) {
+      if (!columns.contains(c)) {
+        throw EvalErrors.missingColumn("the spec's", c, s);
+      }
+    }
+  }
+
+  /** Runs the evaluation the spec's mode asks for. */
+  public static EvalReport evaluate(Input in, EvalSpec spec) {
+    checkSchema(in, spec);
+    return spec.mode() == EvalSpec.Mode.FAST ? fast(in, spec) : full(in, spec);
+  }
+
+  private static ScorePass pass(Dataset<Row> rows, Input in, EvalSpec spec, String where) {
+    ScorePass pass =
+        ScorePass.run(
+            rows,
+            in.label(),
+            in.score(),
+            in.key(),
+            spec.threshold(),
+            spec.calibrationBins(),
+            spec.bootstrap().replicates(),
+            spec.bootstrap().seed());
+    if (pass.skipped > 0) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Cannot evaluate %s: %d rows have a null label or score (fix the data or the"
+                  + " scorer; rows are never dropped silently)",
+              where, pass.skipped));
+    }
+    if (pass.n == 0) {
+      throw new IllegalArgumentException(
+          "Cannot evaluate " + where + ": it has no rows (check the evaluation split)");
+    }
+    if (pass.positives == 0 || pass.positives == pass.n) {
+      throw EvalErrors.oneClass(where, pass.positives, pass.n);
+    }
+    return pass;
+  }
+
+  private static EvalReport fast(Input in, EvalSpec spec) {
+    StratifiedSample.Result sample =
+        StratifiedSample.draw(in.predictions(), in.label(), in.key(), spec.sample());
+    Dataset<Row> rows =
+        sample
+            .rows()
+            .select(in.label(), in.score(), in.key())
+            .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      ScorePass pass = pass(rows, in, spec, "the fast-mode sample");
+      // Areas from the pass's 1e-5 score bins, as in full mode, so the two compare like for like.
+      ExactAreas.Areas exact =
+          new ExactAreas.Areas(
+              Curves.rocAuc(Curves.toDouble(pass.finePos), Curves.toDouble(pass.fineNeg)),
+              Curves.prAuc(Curves.toDouble(pass.finePos), Curves.toDouble(pass.fineNeg)));
+      Confusion c = new Confusion(pass.tp, pass.fp, pass.tn, pass.fn);
+      BinaryMetrics.Result headline =
+          new BinaryMetrics.Result(
+              pass.n,
+              pass.positives,
+              exact.rocAuc(),
+              exact.prAuc(),
+              pass.sumLogLoss / pass.n,
+              c.accuracy(),
+              spec.threshold());
+      Map<String, Double> metrics = new LinkedHashMap<>(headline.asMap());
+      long population = sample.strataSizes().values().stream().mapToLong(Long::longValue).sum();
+      metrics.put("sample.rows", (double) pass.n);
+      metrics.put("sample.population_rows", (double) population);
+      Map<String, double[]> ci = Bootstrap.intervals(pass, spec, exact);
+      ci.keySet().retainAll(List.of("roc_auc", "pr_auc", "log_loss", "accuracy"));
+      ci.forEach(
+          (k, v) -> {
+            metrics.put(k + ".ci_low", v[0]);
+            metrics.put(k + ".ci_high", v[1]);
+          });
+      Map<String, Object> info = new LinkedHashMap<>();
+      info.put("rows", pass.n);
+      info.put("population_rows", population);
+      info.put("stratify_by", spec.sample().stratifyBy());
+      info.put("seed", spec.sample().seed());
+      info.put("strata_sizes", sample.strataSizes());
+      info.put("strata_sample_sizes", sample.sampleSizes());
+      List<GateResult> gates = Gates.check(spec.gates(), metrics);
+      return new EvalReport(
+          EvalSpec.Mode.FAST,
+          spec.threshold(),
+          headline,
+          metrics,
+          ci,
+          c,
+          List.of(),
+          List.of(),
+          List.of(),
+          List.of(),
+          List.of(),
+          List.of(),
+          Map.of(),
+          Map.of(),
+          info,
+          gates);
+    } finally {
+      rows.unpersist();
+    }
+  }
+
+  private static EvalReport full(Input in, EvalSpec spec) {
+    Dataset<Row> rows = in.predictions();
+    ScorePass pass = pass(rows, in, spec, "the evaluation data");
+    double[] pos = Curves.toDouble(pass.finePos);
+    double[] neg = Curves.toDouble(pass.fineNeg);
+    // The areas come from the shared pass's 1e-5 score bins (ties within a bin count half):
+    // no sort of the predictions. BENCHMARKS.md measures the difference from the exact areas.
+    ExactAreas.Areas exact = new ExactAreas.Areas(Curves.rocAuc(pos, neg), Curves.prAuc(pos, neg));
+    Confusion c = new Confusion(pass.tp, pass.fp, pass.tn, pass.fn);
+    BinaryMetrics.Result headline =
+        new BinaryMetrics.Result(
+            pass.n,
+            pass.positives,
+            exact.rocAuc(),
+            exact.prAuc(),
+            pass.sumLogLoss / pass.n,
+            c.accuracy(),
+            spec.threshold());
+    Map<String, Double> metrics = new LinkedHashMap<>(headline.asMap());
+    metrics.putAll(c.asMap());
+    metrics.put("brier", pass.sumBrier / pass.n);
+    List<EvalReport.CalibrationBin> calibration = new ArrayList<>();
+    double ece = 0;
+    int k = spec.calibrationBins();
+    for (int b = 0; b < k; b++) {
+      long n = pass.calCount[b];
+      calibration.add(
+          new EvalReport.CalibrationBin(
+              (double) b / k,
+              (double) (b + 1) / k,
+              n,
+              n == 0 ? Double.NaN : pass.calScore[b] / n,
+              n == 0 ? Double.NaN : (double) pass.calPos[b] / n));
+      ece += Math.abs(pass.calPos[b] - pass.calScore[b]) / pass.n;
+    }
+    metrics.put("ece", ece);
+    Curves.Choice f1 = Curves.bestF1(pos, neg);
+    Curves.Choice cost =
+        Curves.cheapest(pos, neg, spec.costs().falsePositive(), spec.costs().falseNegative());
+    metrics.put("threshold.best_f1", f1.threshold());
+    metrics.put("threshold.best_f1.f1", f1.confusion().f1());
+    metrics.put("threshold.best_f1.precision", f1.confusion().precision());
+    metrics.put("threshold.best_f1.recall", f1.confusion().recall());
+    metrics.put("threshold.cost", cost.threshold());
+    metrics.put("threshold.cost.total_cost", cost.cost());
+    metrics.put(
+        "threshold.cost.at_threshold",
+        spec.costs().falsePositive() * pass.fp + spec.costs().falseNegative() * pass.fn);
+    Map<String, double[]> ci = Bootstrap.intervals(pass, spec, exact);
+    ci.forEach(
+        (name, v) -> {
+          metrics.put(name + ".ci_low", v[0]);
+          metrics.put(name + ".ci_high", v[1]);
+        });
+
+    List<SliceMetrics.Slice> slices =
+        SliceMetrics.compute(
+            rows, in.label(), in.score(), spec.slices().columns(), spec.threshold());
+    for (SliceMetrics.Slice s : slices) {
+      s.asMap().forEach((m, v) -> metrics.put("slice." + s.name() + "." + m, v));
+    }
+    List<SliceMetrics.Slice> weakest =
+        SliceMetrics.weakest(slices, spec.slices().minSupport(), spec.slices().weakest());
+
+    Map<String, Map<String, Double>> baselines = new LinkedHashMap<>();
+    baselines.put("zero_rule", Baselines.zeroRule(pass.n, pass.positives));
+    baselines.put("prior_random", Baselines.priorRandom(pass.n, pass.positives));
+    if (spec.heuristic() != null) {
+      baselines.put("heuristic", Baselines.heuristic(rows, in.label(), spec.heuristic()));
+    }
+    Map<String, Double> model = new LinkedHashMap<>(metrics);
+    baselines.forEach(
+        (b, m) -> {
+          m.forEach((name, v) -> metrics.put("baseline." + b + "." + name, v));
+          Baselines.lift(model, m).forEach((name, v) -> metrics.put("lift." + b + "." + name, v));
+        });
+
+    Map<String, Map<String, Double>> drift = new LinkedHashMap<>();
+    if (in.reference() != null) {
+      List<String> features =
+          spec.drift().features().isEmpty() ? in.features() : spec.drift().features();
+      Drift.Bins bins = Drift.fit(in.reference(), features, spec.drift().bins());
+      Map<String, double[]> ref = Drift.shares(in.reference(), bins);
+      Map<String, Dataset<Row>> targets = new LinkedHashMap<>();
+      targets.put("evaluation", rows);
+      targets.putAll(in.driftTargets());
+      targets.forEach(
+          (name, data) -> {
+            Map<String, Double> psi = Drift.psi(ref, Drift.shares(data, bins));
+            drift.put(name, psi);
+            String prefix = name.equals("evaluation") ? "drift.psi." : "drift." + name + ".psi.";
+            psi.forEach((f, v) -> metrics.put(prefix + f, v));
+          });
+    }
+
+    if (in.scorer() != null) {
+      Dataset<Row> sample =
+          Behaviour.sample(
+              rows, in.key(), pass.n, spec.behaviour().sampleRows(), spec.sample().seed());
+      metrics.putAll(
+          Behaviour.run(
+              sample,
+              in.key(),
+              in.score(),
+              spec.threshold(),
+              spec.behaviour(),
+              in.scorer(),
+              spec.sample().seed()));
+    }
+
+    List<GateResult> gates = Gates.check(spec.gates(), metrics);
+    Map<String, Object> info = new LinkedHashMap<>();
+    info.put("rows", pass.n);
+    info.put("bootstrap_replicates", spec.bootstrap().replicates());
+    info.put("confidence", spec.bootstrap().confidence());
+    return new EvalReport(
+        EvalSpec.Mode.FULL,
+        spec.threshold(),
+        headline,
+        metrics,
+        ci,
+        c,
+        Curves.roc(pos, neg, CURVE_POINTS),
+        Curves.pr(pos, neg, CURVE_POINTS),
+        Curves.sweep(pos, neg, spec.sweepPoints()),
+        calibration,
+        slices,
+        weakest,
+        baselines,
+        drift,
+        info,
+        gates);
+  }
+}

@@ -1,0 +1,87 @@
+package dev.plumb.evaluation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Checks gates against the measured metrics. */
+public final class Gates {
+
+  private Gates() {}
+
+  /** One result per gate, in the spec's order. */
+  public static List<GateResult> check(List<Gate> gates, Map<String, Double> metrics) {
+    List<GateResult> out = new ArrayList<>();
+    for (Gate g : gates) {
+      out.add(check(g, metrics));
+    }
+    return out;
+  }
+
+  static GateResult check(Gate g, Map<String, Double> metrics) {
+    Pattern pattern = Pattern.compile(Pattern.quote(g.metric()).replace("*", "\\E.*\\Q"));
+    List<String> names = new ArrayList<>();
+    for (String name : metrics.keySet()) {
+      if (pattern.matcher(name).matches()) {
+        names.add(name);
+      }
+    }
+    if (names.isEmpty()) {
+      return new GateResult(
+          g.name(),
+          g.metric(),
+          false,
+          "metric "
+              + g.metric()
+              + " was not measured (is it computed in this mode, and is the slice or feature"
+              + " configured?)");
+    }
+    List<String> failures = new ArrayList<>();
+    List<String> checked = new ArrayList<>();
+    for (String name : names) {
+      double value = metrics.get(name);
+      double offset = 0;
+      String against = "";
+      if (g.baseline() != null) {
+        Double b = metrics.get("baseline." + g.baseline() + "." + name);
+        if (b == null) {
+          failures.add(name + ": baseline " + g.baseline() + " has no " + name);
+          continue;
+        }
+        offset = b;
+        against = fmt(b) + " (" + g.baseline() + ") + ";
+      }
+      StringBuilder why = new StringBuilder();
+      if (Double.isNaN(value)) {
+        why.append("is undefined");
+      }
+      if (g.atLeast() != null && !(value >= offset + g.atLeast())) {
+        why.append(fmt(value) + " < " + against + fmt(g.atLeast()));
+      }
+      if (g.atMost() != null && !(value <= offset + g.atMost())) {
+        why.append(fmt(value) + " > " + against + fmt(g.atMost()));
+      }
+      if (why.length() > 0) {
+        failures.add(name + " " + why);
+      } else {
+        checked.add(name + " = " + fmt(value));
+      }
+    }
+    String bounds =
+        (g.atLeast() == null ? "" : "at least " + fmt(g.atLeast()))
+            + (g.atLeast() != null && g.atMost() != null ? " and " : "")
+            + (g.atMost() == null ? "" : "at most " + fmt(g.atMost()))
+            + (g.baseline() == null ? "" : " over baseline " + g.baseline());
+    if (failures.isEmpty()) {
+      return new GateResult(
+          g.name(), g.metric(), true, String.join(", ", checked) + " (" + bounds + ")");
+    }
+    return new GateResult(
+        g.name(), g.metric(), false, String.join("; ", failures) + " (required: " + bounds + ")");
+  }
+
+  private static String fmt(double v) {
+    return String.format("%.6g", v);
+  }
+}

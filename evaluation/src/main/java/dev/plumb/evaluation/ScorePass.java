@@ -1,0 +1,253 @@
+package dev.plumb.evaluation;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import java.io.Serializable;
+import java.util.Iterator;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * One pass over the predictions that gathers everything the threshold, curve, calibration and
+ * bootstrap metrics need (Deequ-style scan sharing): exact counts and sums; positives and negatives
+ * per fine score bin (width 1e-5); count, mean score and positives per calibration bin; and, per
+ * Poisson-bootstrap replicate, weighted counts per (coarse score bin, label, predicted class) plus
+ * weighted loss sums. Partial states merge, so the pass is a tree aggregation: no row reaches the
+ * driver.
+ */
+final class ScorePass implements Serializable {
+
+  private static final long serialVersionUID = 1L;
+
+  /** Fine score bins: the sweep, ROC and PR curves and the best thresholds use them. */
+  static final int FINE_BINS = 100_000;
+
+  /** Coarse score bins of the bootstrap replicates. */
+  static final int COARSE_BINS = 1_000;
+
+  private static final double EPS = 1e-15;
+
+  /** Cumulative Poisson(1) probabilities: weight k while u < CDF[k]. */
+  private static final double[] POISSON_CDF = new double[20];
+
+  static {
+    double p = Math.exp(-1);
+    double c = 0;
+    for (int k = 0; k < POISSON_CDF.length; k++) {
+      c += p;
+      POISSON_CDF[k] = c;
+      p /= (k + 1);
+    }
+    POISSON_CDF[POISSON_CDF.length - 1] = 1.0;
+  }
+
+  final double threshold;
+  final int calibrationBins;
+  final int replicates;
+  final long seed;
+
+  long n;
+  long skipped;
+  long positives;
+  long tp;
+  long fp;
+  long tn;
+  long fn;
+  double sumLogLoss;
+  double sumBrier;
+  long[] finePos;
+  long[] fineNeg;
+  long[] calCount;
+  long[] calPos;
+  double[] calScore;
+
+  /** Per replicate r, coarse bin b, label y, predicted class c: index ((r*B+b)*2+y)*2+c. */
+  int[] repCells;
+
+  double[] repLogLoss;
+  double[] repBrier;
+
+  /** Per replicate and calibration bin: the weighted sum of scores. */
+  double[] repCalScore;
+
+  ScorePass(double threshold, int calibrationBins, int replicates, long seed) {
+    this.threshold = threshold;
+    this.calibrationBins = calibrationBins;
+    this.replicates = replicates;
+    this.seed = seed;
+  }
+
+  private void allocate() {
+    if (finePos != null) {
+      return;
+    }
+    finePos = new long[FINE_BINS];
+    fineNeg = new long[FINE_BINS];
+    calCount = new long[calibrationBins];
+    calPos = new long[calibrationBins];
+    calScore = new double[calibrationBins];
+    repCells = new int[replicates * COARSE_BINS * 4];
+    repLogLoss = new double[replicates];
+    repBrier = new double[replicates];
+    repCalScore = new double[replicates * calibrationBins];
+  }
+
+  static int bin(double p, int bins) {
+    int b = (int) Math.floor(p * bins);
+    return b < 0 ? 0 : Math.min(b, bins - 1);
+  }
+
+  static double logLoss(double y, double p) {
+    double q = Math.min(Math.max(p, EPS), 1 - EPS);
+    return y == 1.0 ? -Math.log(q) : -Math.log(1 - q);
+  }
+
+  /** Adds one prediction; {@code hash} (of the row's key) seeds its bootstrap weights. */
+  void add(double y, double p, long hash) {
+    allocate();
+    boolean positive = y == 1.0;
+    boolean predicted = p >= threshold;
+    n++;
+    if (positive) {
+      positives++;
+      if (predicted) {
+        tp++;
+      } else {
+        fn++;
+      }
+    } else if (predicted) {
+      fp++;
+    } else {
+      tn++;
+    }
+    double loss = logLoss(y, p);
+    double brier = (p - y) * (p - y);
+    sumLogLoss += loss;
+    sumBrier += brier;
+    int fine = bin(p, FINE_BINS);
+    if (positive) {
+      finePos[fine]++;
+    } else {
+      fineNeg[fine]++;
+    }
+    int cal = bin(p, calibrationBins);
+    calCount[cal]++;
+    calScore[cal] += p;
+    if (positive) {
+      calPos[cal]++;
+    }
+    if (replicates == 0) {
+      return;
+    }
+    int cell = (bin(p, COARSE_BINS) * 2 + (positive ? 1 : 0)) * 2 + (predicted ? 1 : 0);
+    int stride = COARSE_BINS * 4;
+    long state = hash ^ seed * 0x9E3779B97F4A7C15L;
+    for (int r = 0; r < replicates; r++) {
+      state += 0x9E3779B97F4A7C15L;
+      long z = state;
+      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+      z = z ^ (z >>> 31);
+      double u = (z >>> 11) * 0x1.0p-53;
+      int w = 0;
+      while (u >= POISSON_CDF[w]) {
+        w++;
+      }
+      if (w == 0) {
+        continue;
+      }
+      repCells[r * stride + cell] += w;
+      repLogLoss[r] += w * loss;
+      repBrier[r] += w * brier;
+      repCalScore[r * calibrationBins + cal] += w * p;
+    }
+  }
+
+  ScorePass merge(ScorePass o) {
+    if (o.finePos == null) {
+      skipped += o.skipped;
+      return this;
+    }
+    if (finePos == null) {
+      o.skipped += skipped;
+      return o;
+    }
+    n += o.n;
+    skipped += o.skipped;
+    positives += o.positives;
+    tp += o.tp;
+    fp += o.fp;
+    tn += o.tn;
+    fn += o.fn;
+    sumLogLoss += o.sumLogLoss;
+    sumBrier += o.sumBrier;
+    add(finePos, o.finePos);
+    add(fineNeg, o.fineNeg);
+    add(calCount, o.calCount);
+    add(calPos, o.calPos);
+    add(calScore, o.calScore);
+    for (int i = 0; i < repCells.length; i++) {
+      repCells[i] += o.repCells[i];
+    }
+    add(repLogLoss, o.repLogLoss);
+    add(repBrier, o.repBrier);
+    add(repCalScore, o.repCalScore);
+    return this;
+  }
+
+  private static void add(long[] a, long[] b) {
+    for (int i = 0; i < a.length; i++) {
+      a[i] += b[i];
+    }
+  }
+
+  private static void add(double[] a, double[] b) {
+    for (int i = 0; i < a.length; i++) {
+      a[i] += b[i];
+    }
+  }
+
+  /**
+   * Runs the pass over {@code predictions} (label, score and key columns; nulls in label or score
+   * are rejected earlier by the caller's schema and count checks).
+   */
+  static ScorePass run(
+      Dataset<Row> predictions,
+      String label,
+      String score,
+      String key,
+      double threshold,
+      int calibrationBins,
+      int replicates,
+      long seed) {
+    JavaRDD<Row> rows =
+        predictions
+            .select(
+                col(label).cast("double"),
+                col(score).cast("double"),
+                xxhash64(col(key).cast("string")))
+            .javaRDD();
+    ScorePass zero = new ScorePass(threshold, calibrationBins, replicates, seed);
+    if (rows.getNumPartitions() == 0) {
+      return zero;
+    }
+    ScorePass out =
+        rows.mapPartitions(
+                (Iterator<Row> it) -> {
+                  ScorePass s = new ScorePass(threshold, calibrationBins, replicates, seed);
+                  while (it.hasNext()) {
+                    Row r = it.next();
+                    if (r.isNullAt(0) || r.isNullAt(1)) {
+                      s.skipped++;
+                      continue;
+                    }
+                    s.add(r.getDouble(0), r.getDouble(1), r.getLong(2));
+                  }
+                  return java.util.List.of(s).iterator();
+                })
+            .treeReduce(ScorePass::merge, 2);
+    return out == null ? zero : out;
+  }
+}

@@ -1,0 +1,137 @@
+package dev.plumb.evaluation;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.exp;
+import static org.apache.spark.sql.functions.lit;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.plumb.evaluation.Fixtures.P;
+import dev.plumb.testing.SharedSpark;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(SharedSpark.class)
+class DriftAndBehaviourTest {
+
+  static Dataset<Row> xs(SparkSession spark, List<Double> values) {
+    List<P> rows = new ArrayList<>();
+    for (double v : values) {
+      rows.add(new P(rows.size(), rows.size() % 2, 0.5, "a", v));
+    }
+    return Fixtures.frame(spark, rows);
+  }
+
+  static List<Double> range(int from, int to) {
+    List<Double> out = new ArrayList<>();
+    for (int i = from; i <= to; i++) {
+      out.add((double) i);
+    }
+    return out;
+  }
+
+  @Test
+  void psiMatchesTheHandComputedValue(SparkSession spark) {
+    // Reference 1..100 in 4 quantile bins (cuts 25, 50, 75); target 1..50: half in each of the
+    // two lower bins, none in the upper two.
+    Dataset<Row> reference = xs(spark, range(1, 100));
+    Drift.Bins bins = Drift.fit(reference, List.of("x"), 4);
+    assertThat(bins.cuts().get("x")).containsExactly(25.0, 50.0, 75.0);
+    Map<String, double[]> ref = Drift.shares(reference, bins);
+    assertThat(ref.get("x")).containsExactly(0, 0.25, 0.25, 0.25, 0.25);
+    Map<String, double[]> target = Drift.shares(xs(spark, range(1, 50)), bins);
+    double expected =
+        2 * (0.5 - 0.25) * Math.log(0.5 / 0.25) + 2 * (1e-4 - 0.25) * Math.log(1e-4 / 0.25);
+    assertThat(Drift.psi(ref, target).get("x")).isCloseTo(expected, within(1e-12));
+    assertThat(Drift.psi(ref, ref).get("x")).isZero();
+  }
+
+  /** score = sigmoid(x / 10 - 5): rises with x, ignores group. */
+  static final Scorer RISING =
+      rows ->
+          rows.withColumn("score", lit(1).divide(lit(1).plus(exp(col("x").divide(-10).plus(5)))));
+
+  /** score = sigmoid(5 - x / 10): falls with x. */
+  static final Scorer FALLING =
+      rows ->
+          rows.withColumn("score", lit(1).divide(lit(1).plus(exp(col("x").divide(10).minus(5)))));
+
+  static EvalReport run(SparkSession spark, Scorer scorer, EvalSpec.Behaviour behaviour) {
+    List<P> rows = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      double x = i % 100;
+      double p = 1 / (1 + Math.exp(-(x / 10 - 5)));
+      rows.add(new P(i, i % 3 == 0 ? 1 : 0, p, i % 2 == 0 ? "a" : "b", x));
+    }
+    EvalSpec d = Fixtures.spec(EvalSpec.Mode.FULL, List.of(), List.of());
+    EvalSpec spec =
+        new EvalSpec(
+            d.mode(),
+            d.threshold(),
+            d.sample(),
+            d.sweepPoints(),
+            d.costs(),
+            d.bootstrap(),
+            d.calibrationBins(),
+            d.slices(),
+            null,
+            d.drift(),
+            behaviour,
+            List.of());
+    Evaluator.Input in =
+        new Evaluator.Input(
+            Fixtures.frame(spark, rows), "label", "score", "id", List.of("x"), scorer, null, null);
+    return Evaluator.evaluate(in, spec);
+  }
+
+  @Test
+  void directionalViolationsCountRowsWhoseScoreFalls(SparkSession spark) {
+    EvalSpec.Behaviour b =
+        new EvalSpec.Behaviour(
+            100_000, null, null, List.of(new EvalSpec.Directional("x", 5, 1e-9)));
+    Map<String, Double> rising = run(spark, RISING, b).metrics();
+    assertThat(rising.get("behaviour.rows")).isEqualTo(1000.0);
+    assertThat(rising.get("behaviour.directional.x.violation_rate")).isZero();
+    assertThat(rising.get("behaviour.directional.x.mean_change")).isPositive();
+    // The base scores come from the scorer, not the stored column: FALLING disagrees with it.
+    Map<String, Double> falling = run(spark, FALLING, b).metrics();
+    assertThat(falling.get("behaviour.directional.x.violation_rate")).isEqualTo(1.0);
+  }
+
+  @Test
+  void invarianceAndPerturbationMeasureHowFarScoresMove(SparkSession spark) {
+    EvalSpec.Behaviour b =
+        new EvalSpec.Behaviour(
+            100_000,
+            new EvalSpec.Perturbation(List.of("x"), 0.1),
+            new EvalSpec.Invariance("id", List.of(0.0), 0.0),
+            List.of());
+    Map<String, Double> m = run(spark, RISING, b).metrics();
+    // The scorer ignores id: no row moves.
+    assertThat(m.get("behaviour.invariance.id.violation_rate")).isZero();
+    assertThat(m.get("behaviour.invariance.id.max_abs_change")).isZero();
+    // Noise of at most 0.1 sd (sd of 0..99 = 28.87) moves x by < 2.887, so the score by less
+    // than the sigmoid's largest slope (1/40 per unit of x) times that.
+    double sd = Math.sqrt((100 * 100 - 1) / 12.0);
+    assertThat(m.get("behaviour.perturbation.max_abs_change"))
+        .isPositive()
+        .isLessThanOrEqualTo(0.1 * sd / 40);
+    // Flips happen only for rows within 0.1 sd of the 0.5 crossing (x = 50): 47..52 of 0..99.
+    assertThat(m.get("behaviour.perturbation.flip_rate")).isBetween(0.0, 0.06);
+    assertThatThrownBy(
+            () ->
+                run(
+                    spark,
+                    RISING,
+                    new EvalSpec.Behaviour(
+                        10, null, new EvalSpec.Invariance("nope", List.of(1.0), 0), List.of())))
+        .hasMessageContaining("Cannot evaluate: the spec's column 'nope' is missing");
+  }
+}
