@@ -142,6 +142,15 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
     return json.readTree(r.body());
   }
 
+  /** A REST list of {key, value} objects (params, tags) as a map. */
+  public static java.util.Map<String, String> pairs(JsonNode list) {
+    java.util.Map<String, String> out = new java.util.HashMap<>();
+    if (list != null) {
+      list.forEach(n -> out.put(n.get("key").asText(), n.get("value").asText()));
+    }
+    return out;
+  }
+
   /** The raw bytes of a run's artifact, through the server. */
   public byte[] artifact(String runId, String path) throws Exception {
     HttpResponse<byte[]> r =

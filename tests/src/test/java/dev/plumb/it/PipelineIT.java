@@ -83,14 +83,6 @@ class PipelineIT {
     return m.group(2);
   }
 
-  static Map<String, String> pairs(JsonNode list) {
-    Map<String, String> out = new HashMap<>();
-    if (list != null) {
-      list.forEach(n -> out.put(n.get("key").asText(), n.get("value").asText()));
-    }
-    return out;
-  }
-
   @Test
   @Order(1)
   void demoRunsThePipelineAndTracksParamsMetricsAndTheModel(SparkSession spark) throws Exception {
@@ -101,9 +93,9 @@ class PipelineIT {
 
     JsonNode run = mlflow.get("/api/2.0/mlflow/runs/get", "run_id", runId).get("run");
     assertThat(run.get("info").get("status").asText()).isEqualTo("FINISHED");
-    Map<String, String> params = pairs(run.get("data").get("params"));
+    Map<String, String> params = MlflowServer.pairs(run.get("data").get("params"));
     assertThat(params).containsEntry("train.num_round", "40").containsEntry("demo.rows", "30000");
-    Map<String, String> tags = pairs(run.get("data").get("tags"));
+    Map<String, String> tags = MlflowServer.pairs(run.get("data").get("tags"));
     assertThat(tags.get("plumb.feature_set_version")).matches("[0-9a-f]{16}");
     assertThat(tags.get("plumb.data_fingerprint")).matches("[0-9a-f]{64}");
     assertThat(tags).containsEntry("plumb.spark_version", spark.version());
@@ -155,7 +147,7 @@ class PipelineIT {
     assertThat(o.code()).as(o.err()).isZero();
     assertThat(o.out()).contains("reused from the store");
     Map<String, String> tags =
-        pairs(
+        MlflowServer.pairs(
             mlflow
                 .get("/api/2.0/mlflow/runs/get", "run_id", runId(o))
                 .get("run")

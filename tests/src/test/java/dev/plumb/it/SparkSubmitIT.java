@@ -258,14 +258,6 @@ class SparkSubmitIT {
     return JSON.readTree(r.body()).get("runs");
   }
 
-  static Map<String, String> pairs(JsonNode list) {
-    Map<String, String> out = new HashMap<>();
-    if (list != null) {
-      list.forEach(n -> out.put(n.get("key").asText(), n.get("value").asText()));
-    }
-    return out;
-  }
-
   @Test
   @Order(1)
   void trainsWithTwoWorkersAcrossTheTwoExecutorsTrackedInMlflow() throws Exception {
@@ -295,7 +287,7 @@ class SparkSubmitIT {
     String runId = m.group(2);
     JsonNode run = mlflow.get("/api/2.0/mlflow/runs/get", "run_id", runId).get("run");
     assertThat(run.get("info").get("status").asText()).isEqualTo("FINISHED");
-    Map<String, String> params = pairs(run.get("data").get("params"));
+    Map<String, String> params = MlflowServer.pairs(run.get("data").get("params"));
     assertThat(params)
         .containsEntry("train.num_workers", "2")
         .containsEntry("xgboost.num_workers", "2")
@@ -304,7 +296,7 @@ class SparkSubmitIT {
         .containsEntry("train.scale_pos_weight", "auto");
     // auto = negatives / positives of the train split; the demo data has ~5% positives.
     assertThat(Double.parseDouble(params.get("xgboost.scale_pos_weight"))).isBetween(5.0, 60.0);
-    Map<String, String> tags = pairs(run.get("data").get("tags"));
+    Map<String, String> tags = MlflowServer.pairs(run.get("data").get("tags"));
     assertThat(tags.get("plumb.spark_master")).isEqualTo(masterUrl);
     JsonNode files =
         mlflow.get("/api/2.0/mlflow/artifacts/list", "run_id", runId, "path", "model").get("files");
@@ -389,6 +381,7 @@ class SparkSubmitIT {
 
     JsonNode latest = runs().get(0);
     assertThat(latest.get("info").get("status").asText()).isEqualTo("FAILED");
-    assertThat(pairs(latest.get("data").get("params"))).containsEntry("train.num_round", "100000");
+    assertThat(MlflowServer.pairs(latest.get("data").get("params")))
+        .containsEntry("train.num_round", "100000");
   }
 }
