@@ -27,8 +27,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * The sample dataset of {@code ./plumb demo}: card transactions with a rare fraud label (about 5%
  * positives), numeric and categorical columns, sharded as Parquet in {@code event_date=} partitions
- * of two part files each, plus a handful of dirty rows that ingest must quarantine. Every value is
- * a hash of (seed, row id), so the data is identical on every machine.
+ * (about one part file each), plus a handful of dirty rows that ingest must quarantine. Every value
+ * is a hash of (seed, row id), so the data is identical on every machine.
  */
 final class DemoData {
 
