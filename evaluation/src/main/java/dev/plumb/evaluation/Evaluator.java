@@ -147,20 +147,9 @@ public final class Evaluator {
     try {
       ScorePass pass = pass(rows, in, spec, "the fast-mode sample");
       // Areas from the pass's 1e-5 score bins, as in full mode, so the two compare like for like.
-      ExactAreas.Areas exact =
-          new ExactAreas.Areas(
-              Curves.rocAuc(Curves.toDouble(pass.finePos), Curves.toDouble(pass.fineNeg)),
-              Curves.prAuc(Curves.toDouble(pass.finePos), Curves.toDouble(pass.fineNeg)));
-      Confusion c = new Confusion(pass.tp, pass.fp, pass.tn, pass.fn);
-      BinaryMetrics.Result headline =
-          new BinaryMetrics.Result(
-              pass.n,
-              pass.positives,
-              exact.rocAuc(),
-              exact.prAuc(),
-              pass.sumLogLoss / pass.n,
-              c.accuracy(),
-              spec.threshold());
+      ExactAreas.Areas exact = areas(pass);
+      Confusion c = confusion(pass);
+      BinaryMetrics.Result headline = headline(pass, exact, c, spec);
       Map<String, Double> metrics = new LinkedHashMap<>(headline.asMap());
       long population = sample.strataSizes().values().stream().mapToLong(Long::longValue).sum();
       metrics.put("sample.rows", (double) pass.n);
@@ -202,24 +191,40 @@ public final class Evaluator {
     }
   }
 
+  /**
+   * ROC and PR areas from the shared pass's 1e-5 score bins (ties within a bin count half): no sort
+   * of the predictions. BENCHMARKS.md measures the difference from the exact areas.
+   */
+  private static ExactAreas.Areas areas(ScorePass pass) {
+    double[] pos = Curves.toDouble(pass.finePos);
+    double[] neg = Curves.toDouble(pass.fineNeg);
+    return new ExactAreas.Areas(Curves.rocAuc(pos, neg), Curves.prAuc(pos, neg));
+  }
+
+  private static Confusion confusion(ScorePass pass) {
+    return new Confusion(pass.tp, pass.fp, pass.tn, pass.fn);
+  }
+
+  private static BinaryMetrics.Result headline(
+      ScorePass pass, ExactAreas.Areas areas, Confusion c, EvalSpec spec) {
+    return new BinaryMetrics.Result(
+        pass.n,
+        pass.positives,
+        areas.rocAuc(),
+        areas.prAuc(),
+        pass.sumLogLoss / pass.n,
+        c.accuracy(),
+        spec.threshold());
+  }
+
   private static EvalReport full(Input in, EvalSpec spec) {
     Dataset<Row> rows = in.predictions();
     ScorePass pass = pass(rows, in, spec, "the evaluation data");
     double[] pos = Curves.toDouble(pass.finePos);
     double[] neg = Curves.toDouble(pass.fineNeg);
-    // The areas come from the shared pass's 1e-5 score bins (ties within a bin count half):
-    // no sort of the predictions. BENCHMARKS.md measures the difference from the exact areas.
-    ExactAreas.Areas exact = new ExactAreas.Areas(Curves.rocAuc(pos, neg), Curves.prAuc(pos, neg));
-    Confusion c = new Confusion(pass.tp, pass.fp, pass.tn, pass.fn);
-    BinaryMetrics.Result headline =
-        new BinaryMetrics.Result(
-            pass.n,
-            pass.positives,
-            exact.rocAuc(),
-            exact.prAuc(),
-            pass.sumLogLoss / pass.n,
-            c.accuracy(),
-            spec.threshold());
+    ExactAreas.Areas exact = areas(pass);
+    Confusion c = confusion(pass);
+    BinaryMetrics.Result headline = headline(pass, exact, c, spec);
     Map<String, Double> metrics = new LinkedHashMap<>(headline.asMap());
     metrics.putAll(c.asMap());
     metrics.put("brier", pass.sumBrier / pass.n);

@@ -178,8 +178,10 @@ final class IngestStage {
       }
     }
     {
-      long rowsClean = writtenRows(spark, cleanPath);
-      long rowsQuarantined = writtenRows(spark, quarantinePath);
+      Commit cleanCommit = lastCommit(spark, cleanPath);
+      Commit quarantineCommit = lastCommit(spark, quarantinePath);
+      long rowsClean = cleanCommit.rowsWritten();
+      long rowsQuarantined = quarantineCommit.rowsWritten();
       if (rowsRead != rowsClean + rowsQuarantined) {
         throw FeatureErrors.countsDoNotReconcile(rowsRead, rowsClean, rowsQuarantined);
       }
@@ -190,7 +192,7 @@ final class IngestStage {
                     + " changed during the ingest? rerun it)",
                 input.rowsInFiles(), rowsRead));
       }
-      long cleanVersion = lastVersion(spark, cleanPath);
+      long cleanVersion = cleanCommit.version();
 
       Map<String, Object> report = new LinkedHashMap<>();
       report.put("ingest_run_id", runId);
@@ -217,7 +219,7 @@ final class IngestStage {
       report.put("clean_table", cleanPath.toString());
       report.put("clean_table_version", cleanVersion);
       report.put("quarantine_table", quarantinePath.toString());
-      report.put("quarantine_table_version", lastVersion(spark, quarantinePath));
+      report.put("quarantine_table_version", quarantineCommit.version());
       JsonFiles.write(reportPath, report);
       Log.info(
           String.format(
@@ -423,18 +425,14 @@ final class IngestStage {
         true);
   }
 
-  private static long lastVersion(SparkSession spark, Path table) {
-    return DeltaTable.forPath(spark, table.toString())
-        .history(1)
-        .select("version")
-        .first()
-        .getLong(0);
-  }
+  /** The last commit of a Delta table: its version and the rows it wrote (one log read). */
+  private record Commit(long version, long rowsWritten) {}
 
-  /** Rows the last commit wrote, from the Delta log's operation metrics. */
-  private static long writtenRows(SparkSession spark, Path table) {
+  private static Commit lastCommit(SparkSession spark, Path table) {
     Row last = DeltaTable.forPath(spark, table.toString()).history(1).first();
     Map<String, String> metrics = last.getJavaMap(last.fieldIndex("operationMetrics"));
-    return Long.parseLong(metrics.getOrDefault("numOutputRows", "0"));
+    return new Commit(
+        last.getLong(last.fieldIndex("version")),
+        Long.parseLong(metrics.getOrDefault("numOutputRows", "0")));
   }
 }

@@ -2,6 +2,8 @@ package dev.plumb.jobs;
 
 import dev.plumb.features.FeatureSetSpec;
 import dev.plumb.features.YamlDocs;
+import dev.plumb.training.ModelFormat;
+import dev.plumb.training.ScalePosWeight;
 import dev.plumb.training.TrainingSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -147,7 +149,7 @@ public final class PlumbConfig {
     }
     // Building the specs validates them and their cross-field rules.
     featureSetSpec();
-    TrainSettings.spec(this);
+    trainingSpec();
   }
 
   /** Returns a copy with one more override. */
@@ -238,7 +240,10 @@ public final class PlumbConfig {
         integer("train.nthread"),
         integer("train.early_stopping_rounds"),
         integer("train.seed"),
-        string("train.device"));
+        string("train.device"),
+        ScalePosWeight.parse(string("train.scale_pos_weight")),
+        ModelFormat.parse(string("train.model_format")),
+        integer("train.tracker_timeout_seconds"));
   }
 
   /**

@@ -48,7 +48,7 @@ final class TrainStage {
   }
 
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
-    TrainingSpec requested = TrainSettings.spec(config);
+    TrainingSpec requested = config.trainingSpec();
     Path featureDir = FeaturesStage.resolve(config, config.string("train.feature_set_version"));
     String featureVersion = featureDir.getFileName().toString();
     FittedTransform transform = FeaturesStage.transform(featureDir);

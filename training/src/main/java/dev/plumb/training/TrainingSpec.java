@@ -128,42 +128,6 @@ public record TrainingSpec(
         trackerTimeoutSeconds);
   }
 
-  /** This spec with another model file format. */
-  public TrainingSpec withModelFormat(ModelFormat format) {
-    return new TrainingSpec(
-        objective,
-        evalMetric,
-        numRound,
-        maxDepth,
-        eta,
-        numWorkers,
-        nthread,
-        earlyStoppingRounds,
-        seed,
-        device,
-        scalePosWeight,
-        format,
-        trackerTimeoutSeconds);
-  }
-
-  /** This spec with another tracker timeout. */
-  public TrainingSpec withTrackerTimeoutSeconds(int seconds) {
-    return new TrainingSpec(
-        objective,
-        evalMetric,
-        numRound,
-        maxDepth,
-        eta,
-        numWorkers,
-        nthread,
-        earlyStoppingRounds,
-        seed,
-        device,
-        scalePosWeight,
-        modelFormat,
-        seconds);
-  }
-
   /** This spec with workers, threads and device fixed (what {@link Preflight} returns). */
   TrainingSpec resolved(int workers, int threads, String resolvedDevice) {
     return new TrainingSpec(
