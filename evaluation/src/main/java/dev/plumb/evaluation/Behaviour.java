@@ -41,9 +41,7 @@ final class Behaviour {
   static Dataset<Row> sample(Dataset<Row> data, String key, long total, long rows, long seed) {
     double fraction = Math.min(1.0, (double) rows / Math.max(total, 1));
     Column u =
-        pmod(xxhash64(lit(seed), col(key).cast("string")), lit(HASH_BUCKETS))
-            .cast("double")
-            .divide(HASH_BUCKETS);
+        pmod(xxhash64(lit(seed), col(key)), lit(HASH_BUCKETS)).cast("double").divide(HASH_BUCKETS);
     return fraction >= 1.0 ? data : data.filter(u.lt(fraction));
   }
 

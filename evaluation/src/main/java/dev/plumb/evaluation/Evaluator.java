@@ -10,16 +10,17 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * Evaluates predictions against an {@link EvalSpec}. The predictions are scored once by the caller
  * (and should be cached); fast mode measures a deterministic stratified sample of them, full mode
- * all of them. Every metric is global: aggregations over the whole dataset, never rows collected to
- * the driver. Counts, confusion matrices, log loss, Brier score and calibration are exact; the
- * curves, the sweep and the areas come from the shared pass's 1e-5 score bins (rows in one bin
- * count as tied), which avoids sorting the predictions: the ROC-AUC is then off by at most half the
- * share of (positive, negative) pairs that share a bin (BENCHMARKS.md measures it).
+ * all of them. Fast mode may instead be given the unscored rows and a scorer: it draws its sample
+ * first and scores only the sample, so iterating never pays for scoring the whole split. Every
+ * metric is global: aggregations over the whole dataset, never rows collected to the driver.
+ * Counts, confusion matrices, log loss, Brier score and calibration are exact; the curves, the
+ * sweep and the areas come from the shared pass's 1e-5 score bins (rows in one bin count as tied),
+ * which avoids sorting the predictions: the ROC-AUC is then off by at most half the share of
+ * (positive, negative) pairs that share a bin (BENCHMARKS.md measures it).
  */
 public final class Evaluator {
 
@@ -59,7 +60,10 @@ public final class Evaluator {
   public static void checkSchema(Input in, EvalSpec spec) {
     StructType s = in.predictions().schema();
     List<String> columns = Arrays.asList(s.fieldNames());
-    for (String c : List.of(in.label(), in.score())) {
+    // Fast mode may be given unscored rows and a scorer: it then scores only its sample.
+    boolean scoresItsSample =
+        spec.mode() == EvalSpec.Mode.FAST && in.scorer() != null && !columns.contains(in.score());
+    for (String c : scoresItsSample ? List.of(in.label()) : List.of(in.label(), in.score())) {
       if (!columns.contains(c)) {
         throw EvalErrors.missingColumn("the " + (c.equals(in.label()) ? "label" : "score"), c, s);
       }
@@ -137,15 +141,17 @@ public final class Evaluator {
   }
 
   private static EvalReport fast(Input in, EvalSpec spec) {
-    StratifiedSample.Result sample =
-        StratifiedSample.draw(in.predictions(), in.label(), in.key(), spec.sample());
-    Dataset<Row> rows =
-        sample
-            .rows()
-            .select(in.label(), in.score(), in.key())
-            .persist(StorageLevel.MEMORY_AND_DISK());
-    try {
+    Timings t = new Timings();
+    try (StratifiedSample.Result sample =
+        StratifiedSample.draw(in.predictions(), in.label(), in.key(), spec.sample())) {
+      Dataset<Row> sampled = sample.rows();
+      if (!List.of(sampled.columns()).contains(in.score())) {
+        sampled = in.scorer().score(sampled);
+      }
+      Dataset<Row> rows = sampled.select(in.label(), in.score(), in.key());
+      t.lap("sample_plan");
       ScorePass pass = pass(rows, in, spec, "the fast-mode sample");
+      t.lap("sample_and_score_pass");
       // Areas from the pass's 1e-5 score bins, as in full mode, so the two compare like for like.
       ExactAreas.Areas exact = areas(pass);
       Confusion c = confusion(pass);
@@ -168,6 +174,7 @@ public final class Evaluator {
       info.put("seed", spec.sample().seed());
       info.put("strata_sizes", sample.strataSizes());
       info.put("strata_sample_sizes", sample.sampleSizes());
+      info.put("timings_s", t.seconds);
       List<GateResult> gates = Gates.check(spec.gates(), metrics);
       return new EvalReport(
           EvalSpec.Mode.FAST,
@@ -186,8 +193,6 @@ public final class Evaluator {
           Map.of(),
           info,
           gates);
-    } finally {
-      rows.unpersist();
     }
   }
 
@@ -217,9 +222,23 @@ public final class Evaluator {
         spec.threshold());
   }
 
+  /** Wall-clock seconds per part of an evaluation, reported in the report's info. */
+  private static final class Timings {
+    private final Map<String, Double> seconds = new LinkedHashMap<>();
+    private long last = System.nanoTime();
+
+    void lap(String part) {
+      long now = System.nanoTime();
+      seconds.merge(part, (now - last) / 1e9, Double::sum);
+      last = now;
+    }
+  }
+
   private static EvalReport full(Input in, EvalSpec spec) {
+    Timings t = new Timings();
     Dataset<Row> rows = in.predictions();
     ScorePass pass = pass(rows, in, spec, "the evaluation data");
+    t.lap("score_pass");
     double[] pos = Curves.toDouble(pass.finePos);
     double[] neg = Curves.toDouble(pass.fineNeg);
     ExactAreas.Areas exact = areas(pass);
@@ -262,9 +281,11 @@ public final class Evaluator {
           metrics.put(name + ".ci_high", v[1]);
         });
 
+    t.lap("curves_and_intervals");
     List<SliceMetrics.Slice> slices =
         SliceMetrics.compute(
             rows, in.label(), in.score(), spec.slices().columns(), spec.threshold());
+    t.lap("slices");
     for (SliceMetrics.Slice s : slices) {
       s.asMap().forEach((m, v) -> metrics.put("slice." + s.name() + "." + m, v));
     }
@@ -283,6 +304,7 @@ public final class Evaluator {
           m.forEach((name, v) -> metrics.put("baseline." + b + "." + name, v));
           Baselines.lift(model, m).forEach((name, v) -> metrics.put("lift." + b + "." + name, v));
         });
+    t.lap("baselines");
 
     Map<String, Map<String, Double>> drift = new LinkedHashMap<>();
     if (in.reference() != null) {
@@ -301,6 +323,7 @@ public final class Evaluator {
             psi.forEach((f, v) -> metrics.put(prefix + f, v));
           });
     }
+    t.lap("drift");
 
     if (in.scorer() != null) {
       Dataset<Row> sample =
@@ -316,10 +339,12 @@ public final class Evaluator {
               in.scorer(),
               spec.sample().seed()));
     }
+    t.lap("behaviour");
 
     List<GateResult> gates = Gates.check(spec.gates(), metrics);
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("rows", pass.n);
+    info.put("timings_s", t.seconds);
     info.put("bootstrap_replicates", spec.bootstrap().replicates());
     info.put("confidence", spec.bootstrap().confidence());
     return new EvalReport(

@@ -224,10 +224,7 @@ final class ScorePass implements Serializable {
       long seed) {
     JavaRDD<Row> rows =
         predictions
-            .select(
-                col(label).cast("double"),
-                col(score).cast("double"),
-                xxhash64(col(key).cast("string")))
+            .select(col(label).cast("double"), col(score).cast("double"), xxhash64(col(key)))
             .javaRDD();
     ScorePass zero = new ScorePass(threshold, calibrationBins, replicates, seed);
     if (rows.getNumPartitions() == 0) {

@@ -1,8 +1,6 @@
 package dev.plumb.evaluation;
 
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.shiftright;
@@ -17,35 +15,63 @@ import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * A deterministic stratified sample: every row gets a seeded 64-bit hash of its key; within each
  * stratum (label, optionally also a slice column) the {@code k} rows with the smallest hashes are
  * kept, {@code k = round(fraction * stratum size)}. The same rows come back on every run, whatever
- * the partitioning. Exact without a sort: one pass counts rows per (stratum, top 12 hash bits),
- * which locates the bucket holding each stratum's cut; one small pass reads the hashes in that
- * bucket to find the exact cut; the sample is then a filter.
+ * the partitioning. Exact without a sort, in two passes over the data on native types (no string
+ * casts): see {@link #draw}.
  */
 public final class StratifiedSample {
 
-  private static final String STRATUM = "_plumb_stratum";
   private static final String HASH = "_plumb_hash";
   private static final String BUCKET = "_plumb_bucket";
 
   private StratifiedSample() {}
 
-  /** The sample, and the stratum sizes it was drawn from. */
+  /**
+   * The sample, and the stratum sizes it was drawn from. {@link #close()} releases the cached
+   * candidate rows the sample is filtered from.
+   */
   public record Result(
-      Dataset<Row> rows, Map<String, Long> strataSizes, Map<String, Long> sampleSizes) {
+      Dataset<Row> rows,
+      Map<String, Long> strataSizes,
+      Map<String, Long> sampleSizes,
+      Dataset<Row> candidates)
+      implements AutoCloseable {
 
     /** Rows in the sample. */
     public long size() {
       return sampleSizes.values().stream().mapToLong(Long::longValue).sum();
     }
+
+    @Override
+    public void close() {
+      candidates.unpersist();
+    }
+  }
+
+  /** A stratum: the label value and, when stratified by a column too, its value. */
+  private record Stratum(Object label, Object group, boolean grouped) {
+
+    String name() {
+      String l = String.valueOf(label);
+      return grouped ? l + "|" + group : l;
+    }
+
+    Column matches(String labelColumn, String groupColumn) {
+      Column m = col(labelColumn).eqNullSafe(lit(label));
+      return grouped ? m.and(col(groupColumn).eqNullSafe(lit(group))) : m;
+    }
   }
 
   /**
-   * Draws the sample.
+   * Draws the sample in two passes over {@code data}, both on native types: a count per (stratum,
+   * top 12 hash bits) locates each stratum's cut bucket; a filter keeps every row up to and
+   * including it (about 1/4096 of a stratum more than the sample) and caches them; the exact cut is
+   * then read from that small cached set.
    *
    * @param data the rows to sample
    * @param label the label column (always a stratum dimension)
@@ -58,39 +84,36 @@ public final class StratifiedSample {
         throw EvalErrors.missingColumn("the sample's", c, data.schema());
       }
     }
-    if (!spec.stratifyBy().isEmpty() && !List.of(data.columns()).contains(spec.stratifyBy())) {
-      throw EvalErrors.missingColumn("the stratify_by", spec.stratifyBy(), data.schema());
+    String group = spec.stratifyBy();
+    boolean grouped = !group.isEmpty();
+    if (grouped && !List.of(data.columns()).contains(group)) {
+      throw EvalErrors.missingColumn("the stratify_by", group, data.schema());
     }
-    Column stratum =
-        spec.stratifyBy().isEmpty()
-            ? col(label).cast("string")
-            : concat_ws(
-                "|",
-                col(label).cast("string"),
-                coalesce(col(spec.stratifyBy()).cast("string"), lit("null")));
-    Dataset<Row> hashed =
-        data.withColumn(STRATUM, coalesce(stratum, lit("null")))
-            .withColumn(HASH, xxhash64(lit(spec.seed()), col(key).cast("string")));
-    List<Row> buckets =
-        hashed
-            .groupBy(col(STRATUM), shiftright(col(HASH), 52).as(BUCKET))
-            .agg(count(lit(1)))
-            .collectAsList();
+    Column bucket = shiftright(col(HASH), 52);
+    Dataset<Row> hashed = data.withColumn(HASH, xxhash64(lit(spec.seed()), col(key)));
+    Column[] by =
+        grouped
+            ? new Column[] {col(label), col(group), bucket.as(BUCKET)}
+            : new Column[] {col(label), bucket.as(BUCKET)};
+    Map<String, Stratum> strata = new TreeMap<>();
     Map<String, TreeMap<Long, Long>> perStratum = new TreeMap<>();
     Map<String, Long> sizes = new TreeMap<>();
-    for (Row r : buckets) {
+    for (Row r : hashed.groupBy(by).agg(count(lit(1))).collectAsList()) {
+      Stratum st = new Stratum(r.get(0), grouped ? r.get(1) : null, grouped);
+      int b = grouped ? 2 : 1;
+      strata.putIfAbsent(st.name(), st);
       perStratum
-          .computeIfAbsent(r.getString(0), s -> new TreeMap<>())
-          .put(r.getLong(1), r.getLong(2));
-      sizes.merge(r.getString(0), r.getLong(2), Long::sum);
+          .computeIfAbsent(st.name(), x -> new TreeMap<>())
+          .put(r.getLong(b), r.getLong(b + 1));
+      sizes.merge(st.name(), r.getLong(b + 1), Long::sum);
     }
     long total = sizes.values().stream().mapToLong(Long::longValue).sum();
     double fraction =
         spec.rows() > 0
             ? Math.min(1.0, (double) spec.rows() / Math.max(total, 1))
             : spec.fraction();
-    // For each stratum: buckets below the cut bucket are kept whole; in the cut bucket, the
-    // `need` smallest hashes.
+    // Per stratum: buckets below the cut bucket are kept whole; in the cut bucket, the `need`
+    // smallest hashes.
     Map<String, Long> cutBucket = new HashMap<>();
     Map<String, Long> need = new HashMap<>();
     Map<String, Long> take = new LinkedHashMap<>();
@@ -107,30 +130,37 @@ public final class StratifiedSample {
         seen += b.getValue();
       }
     }
+    Column candidate = lit(false);
+    for (Map.Entry<String, Long> e : cutBucket.entrySet()) {
+      candidate =
+          candidate.or(strata.get(e.getKey()).matches(label, group).and(bucket.leq(e.getValue())));
+    }
+    Dataset<Row> candidates = hashed.filter(candidate).persist(StorageLevel.MEMORY_AND_DISK());
+    Map<String, List<Long>> cutHashes = new HashMap<>();
     Column inCut = lit(false);
     for (Map.Entry<String, Long> e : cutBucket.entrySet()) {
       inCut =
-          inCut.or(
-              col(STRATUM)
-                  .equalTo(e.getKey())
-                  .and(shiftright(col(HASH), 52).equalTo(e.getValue())));
+          inCut.or(strata.get(e.getKey()).matches(label, group).and(bucket.equalTo(e.getValue())));
     }
-    Map<String, List<Long>> cutHashes = new HashMap<>();
-    for (Row r : hashed.filter(inCut).select(STRATUM, HASH).collectAsList()) {
-      cutHashes.computeIfAbsent(r.getString(0), s -> new ArrayList<>()).add(r.getLong(1));
+    for (Row r :
+        candidates
+            .filter(inCut)
+            .select(by[0], grouped ? by[1] : lit(null), col(HASH))
+            .collectAsList()) {
+      String name = new Stratum(r.get(0), r.get(1), grouped).name();
+      cutHashes.computeIfAbsent(name, x -> new ArrayList<>()).add(r.getLong(2));
     }
     Column keep = lit(false);
     for (Map.Entry<String, Long> e : cutBucket.entrySet()) {
       long n = need.get(e.getKey());
-      Column below = shiftright(col(HASH), 52).lt(e.getValue());
+      Column below = bucket.lt(e.getValue());
       if (n > 0) {
         List<Long> hashes = cutHashes.get(e.getKey());
         hashes.sort(Long::compare);
-        below = below.or(col(HASH).leq(hashes.get((int) n - 1)));
+        below = below.or(bucket.equalTo(e.getValue()).and(col(HASH).leq(hashes.get((int) n - 1))));
       }
-      keep = keep.or(col(STRATUM).equalTo(e.getKey()).and(below));
+      keep = keep.or(strata.get(e.getKey()).matches(label, group).and(below));
     }
-    Dataset<Row> sample = hashed.filter(keep).drop(STRATUM, HASH);
-    return new Result(sample, sizes, take);
+    return new Result(candidates.filter(keep).drop(HASH), sizes, take, candidates);
   }
 }

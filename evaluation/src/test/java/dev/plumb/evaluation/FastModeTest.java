@@ -37,8 +37,7 @@ class FastModeTest {
     StratifiedSample.Result s = StratifiedSample.draw(frame, "label", "id", spec);
     // Brute force: every row's hash, grouped by stratum, smallest round(0.1 * size) kept.
     Map<Long, Long> hash = new HashMap<>();
-    for (Row r :
-        frame.select(col("id"), xxhash64(lit(99L), col("id").cast("string"))).collectAsList()) {
+    for (Row r : frame.select(col("id"), xxhash64(lit(99L), col("id"))).collectAsList()) {
       hash.put(r.getLong(0), r.getLong(1));
     }
     Map<String, List<P>> strata =
@@ -103,5 +102,35 @@ class FastModeTest {
     assertThat(m.get("roc_auc.ci_high")).isGreaterThan(m.get("roc_auc"));
     assertThat(m).doesNotContainKey("brier").doesNotContainKey("slice.group=a.count");
     assertThat(r.gates()).singleElement().extracting(GateResult::passed).isEqualTo(true);
+  }
+
+  @Test
+  void givenUnscoredRowsAndAScorerFastModeScoresOnlyItsSample(SparkSession spark) {
+    Dataset<Row> frame = Fixtures.frame(spark, Fixtures.random(6000, 21));
+    EvalSpec spec = Fixtures.spec(EvalSpec.Mode.FAST, List.of(), List.of());
+    EvalReport scored = Evaluator.evaluate(Fixtures.input(frame), spec);
+    org.apache.spark.util.LongAccumulator scoredRows = spark.sparkContext().longAccumulator();
+    Scorer scorer =
+        rows ->
+            rows.withColumn(
+                "score",
+                org.apache
+                    .spark
+                    .sql
+                    .functions
+                    .udf(
+                        (Double h) -> {
+                          scoredRows.add(1);
+                          return h;
+                        },
+                        org.apache.spark.sql.types.DataTypes.DoubleType)
+                    .apply(col("hidden")));
+    Evaluator.Input in = Fixtures.input(frame.withColumnRenamed("score", "hidden"));
+    Evaluator.Input unscored =
+        new Evaluator.Input(
+            in.predictions(), in.label(), "score", in.key(), in.features(), scorer, null, null);
+    EvalReport r = Evaluator.evaluate(unscored, spec);
+    assertThat(r.metrics()).isEqualTo(scored.metrics());
+    assertThat(scoredRows.value()).isEqualTo((long) (double) r.metrics().get("sample.rows"));
   }
 }

@@ -96,6 +96,18 @@ final class EvaluateStage {
     Path modelDir = TrainStage.resolve(config, config.string("evaluate.model"));
     Map<String, Object> meta =
         JsonFiles.read(modelDir.resolve(TrainStage.MODEL_META), "the model metadata", "train");
+    Object objective =
+        ((Map<String, Object>) meta.getOrDefault("xgboost_params", Map.of())).get("objective");
+    if (objective != null && !"binary:logistic".equals(objective)) {
+      throw new IllegalArgumentException(
+          "Cannot evaluate the model in "
+              + modelDir
+              + ": its objective is "
+              + objective
+              + " and evaluation covers binary:logistic models (its metrics, curves and gates are"
+              + " binary); the model and its per-round validation history are kept in that"
+              + " folder");
+    }
     List<String> featureNames = (List<String>) meta.get("feature_names");
     String label = String.valueOf(meta.get("label"));
     Path featureDir =
@@ -117,7 +129,12 @@ final class EvaluateStage {
     if (!driftInput.isEmpty()) {
       extra.put("drift_input", read(spark, Path.of(driftInput)));
     }
-    Dataset<Row> predictions = scorer.score(test).persist(StorageLevel.MEMORY_AND_DISK());
+    // Full mode scores the split once and every metric reuses the cached scores; fast mode is given
+    // the unscored split and scores only its sample.
+    Dataset<Row> predictions =
+        spec.mode() == EvalSpec.Mode.FAST
+            ? test
+            : scorer.score(test).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       Evaluator.Input input =
           new Evaluator.Input(

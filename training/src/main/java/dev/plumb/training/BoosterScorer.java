@@ -12,9 +12,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
 /**
- * Scores rows with the native booster, partition by partition, in batches: each row gets the
- * positive-class probability using trees {@code [0, iterationEnd)} (the best iteration + 1). The
- * booster travels as its UBJ bytes, never as a serialised Java object.
+ * Scores rows with the native booster, partition by partition, in batches: each row gets its score
+ * ({@link #scoreOf}) using trees {@code [0, iterationEnd)} (the best iteration + 1). The booster
+ * travels as its UBJ bytes, never as a serialised Java object.
  */
 final class BoosterScorer implements MapPartitionsFunction<Row, Row> {
 
@@ -75,7 +75,7 @@ final class BoosterScorer implements MapPartitionsFunction<Row, Row> {
           for (int c = 0; c < row.length(); c++) {
             cells[c] = row.get(c);
           }
-          cells[row.length()] = (double) predictions[r][0];
+          cells[row.length()] = scoreOf(predictions[r]);
           out.add(RowFactory.create(cells));
         }
         return true;
@@ -89,5 +89,22 @@ final class BoosterScorer implements MapPartitionsFunction<Row, Row> {
         return out.get(next++);
       }
     };
+  }
+
+  /**
+   * One value (binary probability of the positive class, or a regression prediction) is the score;
+   * several (multiclass probabilities) give the most likely class, the lowest index on ties.
+   */
+  static double scoreOf(float[] prediction) {
+    if (prediction.length == 1) {
+      return prediction[0];
+    }
+    int best = 0;
+    for (int k = 1; k < prediction.length; k++) {
+      if (prediction[k] > prediction[best]) {
+        best = k;
+      }
+    }
+    return best;
   }
 }

@@ -92,8 +92,9 @@ public final class ModelFiles {
   }
 
   /**
-   * Adds the positive-class probability {@link #SCORE} to {@code data}, using the first {@code
-   * iterationEnd} boosting rounds (0: all of them).
+   * Adds {@link #SCORE} to {@code data}: the positive-class probability of a binary model, the
+   * prediction of a regression model, the most likely class of a multiclass model; using the first
+   * {@code iterationEnd} boosting rounds (0: all of them).
    */
   public static Dataset<Row> score(
       byte[] booster, List<String> featureNames, Dataset<Row> data, int iterationEnd) {

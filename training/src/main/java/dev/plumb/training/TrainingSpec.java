@@ -38,11 +38,27 @@ public record TrainingSpec(
     ModelFormat modelFormat,
     int trackerTimeoutSeconds) {
 
-  /** The objectives this release trains. */
-  public static final List<String> OBJECTIVES = List.of("binary:logistic");
+  /** The objectives this release trains, each with the metrics early stopping can follow. */
+  public static final Map<String, List<String>> METRICS_BY_OBJECTIVE =
+      Map.of(
+          "binary:logistic", List.of("logloss", "auc", "aucpr", "error"),
+          "reg:squarederror", List.of("rmse", "mae"),
+          "reg:absoluteerror", List.of("mae", "rmse"),
+          "multi:softprob", List.of("mlogloss", "merror"));
 
-  /** The evaluation metrics early stopping can follow for those objectives. */
-  public static final List<String> EVAL_METRICS = List.of("logloss", "auc", "aucpr", "error");
+  /** The objectives this release trains. */
+  public static final List<String> OBJECTIVES =
+      List.of("binary:logistic", "reg:squarederror", "reg:absoluteerror", "multi:softprob");
+
+  /** The evaluation metrics early stopping can follow for the binary objective. */
+  public static final List<String> EVAL_METRICS = METRICS_BY_OBJECTIVE.get("binary:logistic");
+
+  /** What kind of model an objective trains. */
+  public enum Task {
+    BINARY,
+    REGRESSION,
+    MULTICLASS
+  }
 
   /** The devices a spec may name. */
   public static final List<String> DEVICES = List.of("cpu", "cuda", "auto");
@@ -55,7 +71,12 @@ public record TrainingSpec(
 
   public TrainingSpec {
     require(OBJECTIVES.contains(objective), "objective", objective, "one of " + OBJECTIVES);
-    require(EVAL_METRICS.contains(evalMetric), "eval_metric", evalMetric, "one of " + EVAL_METRICS);
+    List<String> metrics = METRICS_BY_OBJECTIVE.get(objective);
+    require(
+        metrics.contains(evalMetric),
+        "eval_metric",
+        evalMetric,
+        "one of " + metrics + " for " + objective);
     require(numRound >= 1, "num_round", numRound, "an integer >= 1");
     require(maxDepth >= 1, "max_depth", maxDepth, "an integer >= 1");
     require(eta > 0 && eta <= 1, "eta", eta, "a number in (0, 1]");
@@ -71,6 +92,12 @@ public record TrainingSpec(
     if (scalePosWeight == null) {
       scalePosWeight = ScalePosWeight.NONE;
     }
+    require(
+        scalePosWeight.equals(ScalePosWeight.NONE) || objective.equals("binary:logistic"),
+        "scale_pos_weight",
+        scalePosWeight.auto() ? "auto" : scalePosWeight.value(),
+        "1 (unset): it weighs the positive class of binary:logistic only, and the objective is "
+            + objective);
     if (modelFormat == null) {
       modelFormat = ModelFormat.UBJ;
     }
@@ -144,6 +171,13 @@ public record TrainingSpec(
         scalePosWeight,
         modelFormat,
         trackerTimeoutSeconds);
+  }
+
+  /** What kind of model the objective trains. */
+  public Task task() {
+    return objective.startsWith("binary:")
+        ? Task.BINARY
+        : objective.startsWith("multi:") ? Task.MULTICLASS : Task.REGRESSION;
   }
 
   /** Whether workers, threads and device are all concrete (no {@code auto} left). */

@@ -8,9 +8,12 @@ import java.util.List;
 import java.util.Map;
 import ml.dmlc.xgboost4j.java.XGBoostError;
 import ml.dmlc.xgboost4j.scala.Booster;
-import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostEstimator;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostModel;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressor;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostTrainingSummary;
+import org.apache.spark.ml.Predictor;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -19,7 +22,10 @@ import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
 
-/** Trains XGBoost4J-Spark on feature columns; one code path for CPU and GPU. */
+/**
+ * Trains XGBoost4J-Spark on feature columns; one code path for CPU and GPU, and for binary,
+ * multiclass ({@code multi:softprob}, classes 0..k-1) and regression objectives.
+ */
 public final class XGBoostTrainer {
 
   private XGBoostTrainer() {}
@@ -76,33 +82,41 @@ public final class XGBoostTrainer {
       scalePosWeight = spec.scalePosWeight().resolve(negatives, positives);
     }
 
-    XGBoostClassifier classifier = new XGBoostClassifier();
+    // The classifier and the regressor share XGBoost's parameter setters (XGBoostEstimator) and
+    // Spark's Predictor; the objective picks one, everything else is one code path.
+    Predictor<?, ?, ?> predictor =
+        spec.task() == TrainingSpec.Task.REGRESSION
+            ? new XGBoostRegressor()
+            : new XGBoostClassifier();
+    XGBoostEstimator<?, ?> xgb = (XGBoostEstimator<?, ?>) predictor;
     // XGBoost's setters return the generic Params type: one statement each.
-    classifier.setFeaturesCol(featureNames.toArray(new String[0]));
-    classifier.setLabelCol(labelColumn);
-    classifier.setObjective(spec.objective());
-    classifier.setEvalMetric(spec.evalMetric());
-    classifier.setNumRound(spec.numRound());
-    classifier.setMaxDepth(spec.maxDepth());
-    classifier.setEta(spec.eta());
-    classifier.setNumWorkers(spec.numWorkers());
-    classifier.setNthread(spec.nthread());
-    classifier.setSeed(spec.seed());
-    classifier.setTreeMethod("hist");
-    classifier.setDevice(spec.device());
-    classifier.setScalePosWeight(scalePosWeight);
-    classifier.setMissing(Float.NaN);
+    xgb.setFeaturesCol(featureNames.toArray(new String[0]));
+    predictor.setLabelCol(labelColumn);
+    xgb.setObjective(spec.objective());
+    xgb.setEvalMetric(spec.evalMetric());
+    xgb.setNumRound(spec.numRound());
+    xgb.setMaxDepth(spec.maxDepth());
+    xgb.setEta(spec.eta());
+    xgb.setNumWorkers(spec.numWorkers());
+    xgb.setNthread(spec.nthread());
+    xgb.setSeed(spec.seed());
+    xgb.setTreeMethod("hist");
+    xgb.setDevice(spec.device());
+    if (spec.task() == TrainingSpec.Task.BINARY) {
+      xgb.setScalePosWeight(scalePosWeight);
+    }
+    xgb.setMissing(Float.NaN);
     // Bounds the wait for all workers to reach the tracker, e.g. when an executor is lost while
     // the barrier stage starts.
-    classifier.setRabitTrackerTimeout(spec.trackerTimeoutSeconds());
+    xgb.setRabitTrackerTimeout(spec.trackerTimeoutSeconds());
     // Per-round metrics come back in the summary (and go to MLflow); keep the console quiet.
-    classifier.setVerbosity(0);
-    classifier.setFeatureNames(featureNames.toArray(new String[0]));
+    xgb.setVerbosity(0);
+    xgb.setFeatureNames(featureNames.toArray(new String[0]));
     if (spec.earlyStoppingRounds() > 0) {
-      classifier.setNumEarlyStoppingRounds(spec.earlyStoppingRounds());
+      xgb.setNumEarlyStoppingRounds(spec.earlyStoppingRounds());
     }
-    classifier.setEvalDataset(validation.select(needed));
-    XGBoostClassificationModel model = classifier.fit(trainRows);
+    xgb.setEvalDataset(validation.select(needed));
+    XGBoostModel<?> model = (XGBoostModel<?>) predictor.fit(trainRows);
 
     Booster booster = model.nativeBooster();
     Map<String, float[]> history = new LinkedHashMap<>();
