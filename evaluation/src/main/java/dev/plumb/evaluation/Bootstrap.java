@@ -40,13 +40,12 @@ final class Bootstrap {
       double fn = 0;
       double[] calPos = new double[cal];
       double[] calN = new double[cal];
-      int base = r * bins * 4;
       for (int b = 0; b < bins; b++) {
-        int i = base + b * 4;
-        double nNeg = pass.repCells[i];
-        double fpB = pass.repCells[i + 1];
-        double fnB = pass.repCells[i + 2];
-        double tpB = pass.repCells[i + 3];
+        int i = b * 4;
+        double nNeg = pass.repCell(r, i);
+        double fpB = pass.repCell(r, i + 1);
+        double fnB = pass.repCell(r, i + 2);
+        double tpB = pass.repCell(r, i + 3);
         tn += nNeg;
         fp += fpB;
         fn += fnB;
@@ -60,7 +59,7 @@ final class Bootstrap {
       Confusion c = new Confusion(tp, fp, tn, fn);
       double ece = 0;
       for (int k = 0; k < cal; k++) {
-        ece += Math.abs(calPos[k] - pass.repCalScore[r * cal + k]) / n;
+        ece += Math.abs(calPos[k] - pass.repCalScore(r, k)) / n;
       }
       double[] v = {
         Curves.rocAuc(pos, neg) + rocBias,

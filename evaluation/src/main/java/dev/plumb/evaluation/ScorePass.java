@@ -8,6 +8,7 @@ import java.util.Iterator;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 
 /**
  * One pass over the predictions that gathers everything the threshold, curve, calibration and
@@ -29,18 +30,30 @@ final class ScorePass implements Serializable {
 
   private static final double EPS = 1e-15;
 
-  /** Cumulative Poisson(1) probabilities: weight k while u < CDF[k]. */
-  private static final double[] POISSON_CDF = new double[20];
+  /**
+   * Poisson(1) weights by inverse CDF of a 16-bit uniform: {@code POISSON[u]} is the smallest k
+   * with {@code (u + 0.5) / 65536 < P(W <= k)}. One 64-bit random number gives four replicates'
+   * weights; 16 bits resolve the weights up to 8 (the tail beyond, P = 1e-6, is folded into 8).
+   */
+  static final byte[] POISSON = new byte[1 << 16];
 
   static {
+    double[] cdf = new double[20];
     double p = Math.exp(-1);
     double c = 0;
-    for (int k = 0; k < POISSON_CDF.length; k++) {
+    for (int k = 0; k < cdf.length; k++) {
       c += p;
-      POISSON_CDF[k] = c;
+      cdf[k] = c;
       p /= (k + 1);
     }
-    POISSON_CDF[POISSON_CDF.length - 1] = 1.0;
+    for (int u = 0; u < POISSON.length; u++) {
+      double x = (u + 0.5) / POISSON.length;
+      int k = 0;
+      while (k < cdf.length - 1 && x >= cdf[k]) {
+        k++;
+      }
+      POISSON[u] = (byte) k;
+    }
   }
 
   final double threshold;
@@ -63,14 +76,27 @@ final class ScorePass implements Serializable {
   long[] calPos;
   double[] calScore;
 
-  /** Per replicate r, coarse bin b, label y, predicted class c: index ((r*B+b)*2+y)*2+c. */
+  /**
+   * Per coarse bin b, label y, predicted class c and replicate r: index ((b*2+y)*2+c)*R+r, so one
+   * row's updates for all replicates are contiguous (read it through {@link #repCell}).
+   */
   int[] repCells;
 
   double[] repLogLoss;
   double[] repBrier;
 
-  /** Per replicate and calibration bin: the weighted sum of scores. */
+  /** Per calibration bin and replicate: the weighted sum of scores ({@link #repCalScore}). */
   double[] repCalScore;
+
+  /** Replicate r's weighted count in cell (b*2+y)*2+c. */
+  int repCell(int r, int cell) {
+    return repCells[cell * replicates + r];
+  }
+
+  /** Replicate r's weighted score sum in calibration bin k. */
+  double repCalScore(int r, int k) {
+    return repCalScore[k * replicates + r];
+  }
 
   ScorePass(double threshold, int calibrationBins, int replicates, long seed) {
     this.threshold = threshold;
@@ -142,26 +168,26 @@ final class ScorePass implements Serializable {
       return;
     }
     int cell = (bin(p, COARSE_BINS) * 2 + (positive ? 1 : 0)) * 2 + (predicted ? 1 : 0);
-    int stride = COARSE_BINS * 4;
+    int cellBase = cell * replicates;
+    int calBase = cal * replicates;
     long state = hash ^ seed * 0x9E3779B97F4A7C15L;
+    long z = 0;
     for (int r = 0; r < replicates; r++) {
-      state += 0x9E3779B97F4A7C15L;
-      long z = state;
-      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-      z = z ^ (z >>> 31);
-      double u = (z >>> 11) * 0x1.0p-53;
-      int w = 0;
-      while (u >= POISSON_CDF[w]) {
-        w++;
+      if ((r & 3) == 0) {
+        state += 0x9E3779B97F4A7C15L;
+        z = state;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z = z ^ (z >>> 31);
       }
+      int w = POISSON[(int) (z >>> ((r & 3) << 4)) & 0xFFFF];
       if (w == 0) {
         continue;
       }
-      repCells[r * stride + cell] += w;
+      repCells[cellBase + r] += w;
       repLogLoss[r] += w * loss;
       repBrier[r] += w * brier;
-      repCalScore[r * calibrationBins + cal] += w * p;
+      repCalScore[calBase + r] += w * p;
     }
   }
 
@@ -222,20 +248,23 @@ final class ScorePass implements Serializable {
       int calibrationBins,
       int replicates,
       long seed) {
-    JavaRDD<Row> rows =
+    // Internal rows: no conversion to external Rows, the three values are read in place.
+    JavaRDD<InternalRow> rows =
         predictions
             .select(col(label).cast("double"), col(score).cast("double"), xxhash64(col(key)))
-            .javaRDD();
+            .queryExecution()
+            .toRdd()
+            .toJavaRDD();
     ScorePass zero = new ScorePass(threshold, calibrationBins, replicates, seed);
     if (rows.getNumPartitions() == 0) {
       return zero;
     }
     ScorePass out =
         rows.mapPartitions(
-                (Iterator<Row> it) -> {
+                (Iterator<InternalRow> it) -> {
                   ScorePass s = new ScorePass(threshold, calibrationBins, replicates, seed);
                   while (it.hasNext()) {
-                    Row r = it.next();
+                    InternalRow r = it.next();
                     if (r.isNullAt(0) || r.isNullAt(1)) {
                       s.skipped++;
                       continue;

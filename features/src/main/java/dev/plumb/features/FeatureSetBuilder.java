@@ -1,24 +1,18 @@
 package dev.plumb.features;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.collect_set;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -35,60 +29,30 @@ public final class FeatureSetBuilder {
 
   /** Checks the input schema before any Spark job runs. */
   public void checkSchema(StructType schema) {
-    List<String> available = Arrays.asList(schema.fieldNames());
-    List<String> missing = new ArrayList<>();
-    List<String> needed = new ArrayList<>(spec.featureNames());
-    needed.add(spec.labelColumn());
-    needed.add(spec.keyColumn());
-    for (String c : needed) {
-      if (!available.contains(c)) {
-        missing.add(c);
-      }
-    }
-    if (!missing.isEmpty()) {
-      throw FeatureErrors.missingColumns(
-          "build feature set '" + spec.name() + "'", missing, new TreeSet<>(available), "input");
-    }
-    List<String> problems = new ArrayList<>();
-    for (String c : spec.numeric()) {
-      DataType t = schema.apply(c).dataType();
-      if (!(t instanceof NumericType) && !t.equals(DataTypes.BooleanType)) {
-        problems.add("column '" + c + "' must be numeric but was " + t.simpleString());
-      }
-    }
-    DataType label = schema.apply(spec.labelColumn()).dataType();
-    if (!(label instanceof NumericType)) {
-      problems.add(
-          "label column '"
-              + spec.labelColumn()
-              + "' must be numeric but was "
-              + label.simpleString());
-    }
-    if (!problems.isEmpty()) {
-      throw FeatureErrors.wrongTypes("build feature set '" + spec.name() + "'", problems, "input");
-    }
+    FittedTransform.checkSchema(spec, schema, true);
   }
 
-  /** Fits the transform on the rows of the training split only. */
+  /**
+   * Fits every stateful definition on the rows of the training split only, all in one pass; no
+   * Spark job runs when nothing needs fitting.
+   */
   public FittedTransform fit(Dataset<Row> withSplit) {
-    Map<String, List<String>> levels = new LinkedHashMap<>();
-    if (!spec.categorical().isEmpty()) {
-      Column[] sets =
-          spec.categorical().stream()
-              .map(c -> collect_set(col(c).cast("string")).as(c))
-              .toArray(Column[]::new);
+    List<Column> aggs = new ArrayList<>();
+    for (FeatureDef f : spec.features()) {
+      aggs.addAll(f.fitAggregates());
+    }
+    Map<String, Map<String, Object>> state = new LinkedHashMap<>();
+    if (!aggs.isEmpty()) {
       Row row =
           withSplit
               .filter(col(Splits.COLUMN).equalTo(lit(Splits.TRAIN)))
-              .agg(sets[0], Arrays.copyOfRange(sets, 1, sets.length))
+              .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0]))
               .first();
-      for (int i = 0; i < spec.categorical().size(); i++) {
-        List<String> values = new ArrayList<>(row.getList(i));
-        values.sort(null);
-        levels.put(spec.categorical().get(i), values);
+      for (FeatureDef f : spec.features()) {
+        state.put(f.name(), f.fitState(row));
       }
     }
-    return new FittedTransform(spec.numeric(), levels);
+    return new FittedTransform(spec, state);
   }
 
   /**
@@ -99,15 +63,7 @@ public final class FeatureSetBuilder {
     checkSchema(clean.schema());
     Dataset<Row> withSplit = Splits.assign(clean, spec);
     FittedTransform transform = fit(withSplit);
-    List<Column> columns = new ArrayList<>();
-    columns.add(col(spec.keyColumn()));
-    columns.add(col(spec.labelColumn()).cast("double").as(spec.labelColumn()));
-    columns.add(col(Splits.COLUMN));
-    for (String f : transform.featureNames()) {
-      columns.add(col(f));
-    }
-    Dataset<Row> table = transform.apply(withSplit).select(columns.toArray(new Column[0]));
-    return new FeatureSet(table, transform);
+    return new FeatureSet(transform.apply(withSplit), transform);
   }
 
   /**

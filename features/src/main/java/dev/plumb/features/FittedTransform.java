@@ -1,99 +1,171 @@
 package dev.plumb.features;
 
-import static org.apache.spark.sql.functions.array;
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.map_from_arrays;
-import static org.apache.spark.sql.functions.try_element_at;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
 
 /**
- * The transform fitted on the training split: numeric columns pass as doubles; each categorical
- * column maps its training levels (sorted) to 0..n-1 and anything else (unseen, null) to n. Stored
- * as JSON beside the feature table and shipped with the model, so serving applies exactly what
- * training did.
+ * A feature-set spec with the state fitted on its training split (quantile edges, category levels,
+ * imputation values): everything needed to turn raw rows into feature rows. Stored as JSON beside
+ * the feature table and shipped with the model, so {@code plumb features apply} and serving compute
+ * exactly what training did.
  *
- * @param numeric the numeric feature columns
- * @param levels for each categorical column, its training-split levels in index order
+ * @param spec the feature-set spec
+ * @param state per feature name, its fitted state (plain JSON values; empty when not fitted)
  */
-public record FittedTransform(List<String> numeric, Map<String, List<String>> levels) {
+public record FittedTransform(FeatureSetSpec spec, Map<String, Map<String, Object>> state) {
 
   public FittedTransform {
-    numeric = List.copyOf(numeric);
-    levels = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(levels));
-  }
-
-  /** Feature names in vector order. */
-  public List<String> featureNames() {
-    List<String> names = new ArrayList<>(numeric);
-    names.addAll(levels.keySet());
-    return names;
-  }
-
-  /**
-   * Replaces each feature column of {@code data} by its transformed value (double). Other columns
-   * pass through unchanged.
-   */
-  public Dataset<Row> apply(Dataset<Row> data) {
-    Dataset<Row> out = data;
-    for (String c : numeric) {
-      out = out.withColumn(c, col(c).cast("double"));
+    Map<String, Map<String, Object>> copy = new LinkedHashMap<>();
+    for (FeatureDef f : spec.features()) {
+      copy.put(
+          f.name(),
+          Collections.unmodifiableMap(new LinkedHashMap<>(state.getOrDefault(f.name(), Map.of()))));
     }
-    for (Map.Entry<String, List<String>> e : levels.entrySet()) {
-      List<String> values = e.getValue();
-      Column[] keys = values.stream().map(functionsLit()).toArray(Column[]::new);
-      Column[] indexes = new Column[values.size()];
-      for (int i = 0; i < indexes.length; i++) {
-        indexes[i] = lit((double) i);
+    state = Collections.unmodifiableMap(copy);
+    List<String> names = outputs(spec, state).stream().map(FeatureDef.Output::name).toList();
+    List<String> reserved = List.of(spec.labelColumn(), spec.keyColumn(), Splits.COLUMN);
+    for (String n : names) {
+      if (Collections.frequency(names, n) > 1 || reserved.contains(n)) {
+        throw FeatureErrors.invalidSpec(
+            "define feature set '" + spec.name() + "'",
+            "output column '" + n + "' is produced twice or clashes with the label, key or split",
+            "rename the feature (one-hot columns are <name>_<level>)");
       }
-      Column lookup =
-          values.isEmpty()
-              ? lit(0.0)
-              : coalesce(
-                  try_element_at(
-                      map_from_arrays(array(keys), array(indexes)), col(e.getKey()).cast("string")),
-                  lit((double) values.size()));
-      out = out.withColumn(e.getKey(), lookup);
+    }
+  }
+
+  private List<FeatureDef.Output> outputs() {
+    return outputs(spec, state);
+  }
+
+  private static List<FeatureDef.Output> outputs(
+      FeatureSetSpec spec, Map<String, Map<String, Object>> state) {
+    List<FeatureDef.Output> out = new ArrayList<>();
+    for (FeatureDef f : spec.features()) {
+      out.addAll(f.outputs(state.getOrDefault(f.name(), Map.of())));
     }
     return out;
   }
 
-  private static java.util.function.Function<String, Column> functionsLit() {
-    return v -> lit(v);
+  /** Feature (output column) names in vector order. */
+  public List<String> featureNames() {
+    return outputs().stream().map(FeatureDef.Output::name).toList();
   }
 
-  /** JSON form, stable across runs (levels sorted, columns in spec order). */
+  /** Each feature's type, as written in the manifest. */
+  public Map<String, String> featureTypes() {
+    Map<String, String> types = new LinkedHashMap<>();
+    outputs().forEach(o -> types.put(o.name(), o.type()));
+    return types;
+  }
+
+  /**
+   * Checks that {@code schema} has every input column with a usable type, before any Spark job
+   * runs; the label is needed only when {@code labelRequired}.
+   */
+  public static void checkSchema(FeatureSetSpec spec, StructType schema, boolean labelRequired) {
+    String what = "build feature set '" + spec.name() + "'";
+    List<String> available = Arrays.asList(schema.fieldNames());
+    List<String> missing = new ArrayList<>();
+    for (String c : spec.inputColumns()) {
+      if (!available.contains(c) && (labelRequired || !c.equals(spec.labelColumn()))) {
+        missing.add(c);
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw FeatureErrors.missingColumns(
+          what, missing, new java.util.TreeSet<>(available), "input");
+    }
+    List<String> problems = new ArrayList<>();
+    for (FeatureDef f : spec.features()) {
+      f.checkTypes(schema, problems);
+    }
+    if (!spec.eventTime().isEmpty()) {
+      FeatureDef.requireTime(schema, spec.eventTime(), problems);
+    }
+    if (available.contains(spec.labelColumn())) {
+      var label = schema.apply(spec.labelColumn()).dataType();
+      if (!(label instanceof org.apache.spark.sql.types.NumericType)) {
+        problems.add(
+            "label column '"
+                + spec.labelColumn()
+                + "' must be numeric but was "
+                + label.simpleString());
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw FeatureErrors.wrongTypes(what, problems.stream().distinct().toList(), "input");
+    }
+  }
+
+  /**
+   * The feature rows of {@code data}: the key, the label as a double (when present), the split
+   * (when present), then one double column per feature. Window aggregates see only the rows of
+   * {@code data}.
+   */
+  public Dataset<Row> apply(Dataset<Row> data) {
+    checkSchema(spec, data.schema(), false);
+    List<String> available = Arrays.asList(data.schema().fieldNames());
+    Dataset<Row> withWindows = data;
+    for (FeatureDef f : spec.features()) {
+      if (f instanceof FeatureDef.WindowFeature w) {
+        withWindows =
+            withWindows.withColumn(
+                w.tempColumn(), w.windowValue(spec.keyColumn(), spec.eventTime()));
+      }
+    }
+    List<Column> columns = new ArrayList<>();
+    columns.add(col(spec.keyColumn()));
+    if (available.contains(spec.labelColumn())) {
+      columns.add(col(spec.labelColumn()).cast("double").as(spec.labelColumn()));
+    }
+    if (available.contains(Splits.COLUMN)) {
+      columns.add(col(Splits.COLUMN));
+    }
+    for (FeatureDef.Output o : outputs()) {
+      columns.add(o.value().cast("double").as(o.name()));
+    }
+    return withWindows.select(columns.toArray(new Column[0]));
+  }
+
+  /** JSON form, stable across runs (levels sorted, features in spec order). */
   public String toJson() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("numeric", numeric);
-    m.put("categorical_levels", levels);
-    m.put("unseen_bucket", "index n = number of levels (also for null)");
+    m.put("spec", spec.toMap());
+    m.put("fitted_state", state);
+    m.put("feature_names", featureNames());
+    m.put("fitted_on", "the train split only");
     return YamlDocs.toJson(m);
   }
 
   /** Reads the JSON written by {@link #toJson()}. */
+  @SuppressWarnings("unchecked")
   public static FittedTransform fromJson(String json) {
     try {
       Map<String, Object> m = new ObjectMapper().readValue(json, new TypeReference<>() {});
-      @SuppressWarnings("unchecked")
-      List<String> numeric = (List<String>) m.get("numeric");
-      @SuppressWarnings("unchecked")
-      Map<String, List<String>> levels = (Map<String, List<String>>) m.get("categorical_levels");
-      return new FittedTransform(numeric, levels);
+      FeatureSetSpec spec =
+          FeatureSetSpec.parse(YamlDocs.toJson(m.get("spec")), "the fitted transform's spec");
+      return new FittedTransform(spec, (Map<String, Map<String, Object>>) m.get("fitted_state"));
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException(
-          "Cannot read the fitted transform: " + e.getMessage() + " (rebuild the feature set)", e);
+          "Cannot read the fitted transform: "
+              + e.getMessage()
+              + " (rebuild the feature set with"
+              + " --force)",
+          e);
     }
   }
 }

@@ -11,8 +11,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * Deterministic train / validation / test assignment by a seeded hash of the key: the same key
- * lands in the same split on every run, machine and partitioning.
+ * Deterministic train / validation / test assignment ({@link SplitPolicy}): the same row lands in
+ * the same split on every run, machine and partitioning. The split is stored with the data.
  */
 public final class Splits {
 
@@ -29,16 +29,26 @@ public final class Splits {
 
   /** Adds the {@link #COLUMN} column. */
   public static Dataset<Row> assign(Dataset<Row> data, FeatureSetSpec spec) {
+    return data.withColumn(COLUMN, column(spec));
+  }
+
+  /** The split of each row, as an expression over the input columns. */
+  static Column column(FeatureSetSpec spec) {
+    if (spec.split() instanceof SplitPolicy.TimeCutoffs t) {
+      Column ts = col(spec.eventTime()).cast("timestamp");
+      return when(ts.lt(lit(t.validationFrom()).cast("timestamp")), lit(TRAIN))
+          .when(ts.lt(lit(t.testFrom()).cast("timestamp")), lit(VALIDATION))
+          .otherwise(lit(TEST)); // also rows without an event time: never fitted on
+    }
+    SplitPolicy.KeyHash k = (SplitPolicy.KeyHash) spec.split();
     Column bucket =
-        pmod(xxhash64(lit(spec.splitSeed()), col(spec.keyColumn()).cast("string")), lit(BUCKETS))
+        pmod(xxhash64(lit(k.seed()), col(spec.keyColumn()).cast("string")), lit(BUCKETS))
             .cast("double")
             .divide(BUCKETS);
-    double trainEnd = spec.trainFraction();
-    double validationEnd = trainEnd + spec.validationFraction();
-    return data.withColumn(
-        COLUMN,
-        when(bucket.lt(trainEnd), lit(TRAIN))
-            .when(bucket.lt(validationEnd), lit(VALIDATION))
-            .otherwise(lit(TEST)));
+    double trainEnd = k.train();
+    double validationEnd = trainEnd + k.validation();
+    return when(bucket.lt(trainEnd), lit(TRAIN))
+        .when(bucket.lt(validationEnd), lit(VALIDATION))
+        .otherwise(lit(TEST));
   }
 }

@@ -1,2 +1,5 @@
-/** Sources, data contracts, validation, fingerprints, feature-set specs and versions. */
+/**
+ * Sources, data contracts, validation, fingerprints; feature-set specs (YAML), feature definitions
+ * and their fitted transforms, splits, versions.
+ */
 package dev.plumb.features;

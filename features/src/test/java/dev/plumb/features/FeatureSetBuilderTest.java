@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class FeatureSetBuilderTest {
 
   static FeatureSetSpec spec() {
-    return new FeatureSetSpec(
+    return FeatureSetSpec.ofColumns(
         "t", "label", "id", List.of("amount"), List.of("color"), 0.6, 0.2, 42L);
   }
 
@@ -80,7 +80,8 @@ class FeatureSetBuilderTest {
             .union(green);
     FeatureSetBuilder builder = new FeatureSetBuilder(spec());
     FeatureSetBuilder.FeatureSet set = builder.build(data);
-    assertThat(set.transform().levels().get("color")).containsExactly("blue", "red");
+    assertThat(set.transform().state().get("color").get("levels"))
+        .isEqualTo(List.of("blue", "red"));
     // green (unseen in train) and null share the unseen bucket, index 2.
     List<Row> greens =
         set.table().filter(col("id").isin(notTrain.toArray())).select("color").collectAsList();
@@ -108,7 +109,8 @@ class FeatureSetBuilderTest {
     assertThat(FeatureSetVersion.of("fp1", spec())).isEqualTo(a);
     assertThat(FeatureSetVersion.of("fp2", spec())).isNotEqualTo(a);
     FeatureSetSpec other =
-        new FeatureSetSpec("t", "label", "id", List.of("amount"), List.of("color"), 0.5, 0.2, 42L);
+        FeatureSetSpec.ofColumns(
+            "t", "label", "id", List.of("amount"), List.of("color"), 0.5, 0.2, 42L);
     assertThat(FeatureSetVersion.of("fp1", other)).isNotEqualTo(a);
     assertThat(a.id()).hasSize(16).matches("[0-9a-f]+");
   }
@@ -116,10 +118,13 @@ class FeatureSetBuilderTest {
   @Test
   void theLabelCannotBeAFeatureAndMissingColumnsAreNamed(SparkSession spark) {
     assertThatThrownBy(
-            () -> new FeatureSetSpec("t", "label", "id", List.of("label"), List.of(), 0.6, 0.2, 1L))
+            () ->
+                FeatureSetSpec.ofColumns(
+                    "t", "label", "id", List.of("label"), List.of(), 0.6, 0.2, 1L))
         .hasMessageContaining("label leakage");
     FeatureSetSpec needsMissing =
-        new FeatureSetSpec("t", "label", "id", List.of("amount", "nope"), List.of(), 0.6, 0.2, 1L);
+        FeatureSetSpec.ofColumns(
+            "t", "label", "id", List.of("amount", "nope"), List.of(), 0.6, 0.2, 1L);
     assertThatThrownBy(() -> new FeatureSetBuilder(needsMissing).build(rows(spark, 10)))
         .hasMessageContaining("[nope]")
         .hasMessageContaining("Cannot build feature set 't'");
@@ -128,16 +133,18 @@ class FeatureSetBuilderTest {
   @Test
   void aFeatureThatAlonePredictsTheLabelFailsTheBuildUnlessAllowed(SparkSession spark) {
     FeatureSetSpec leaky =
-        new FeatureSetSpec("t", "label", "id", List.of("amount", "copy"), List.of(), 0.6, 0.2, 42L);
+        FeatureSetSpec.ofColumns(
+            "t", "label", "id", List.of("amount", "copy"), List.of(), 0.6, 0.2, 42L);
     Dataset<Row> data = rows(spark, 2000).withColumn("copy", col("label").multiply(10));
     FeatureSetBuilder builder = new FeatureSetBuilder(leaky);
     Dataset<Row> table = builder.build(data).table();
-    assertThatThrownBy(() -> builder.checkLeakage(table, leaky.featureNames(), 0.99, List.of()))
+    assertThatThrownBy(
+            () -> builder.checkLeakage(table, List.of("amount", "copy"), 0.99, List.of()))
         .hasMessageContaining("'copy' (ROC-AUC 1.0000)")
         .hasMessageContaining("features.allow_leaky")
         .hasMessageNotContaining("'amount'");
     Map<String, Double> auc =
-        builder.checkLeakage(table, leaky.featureNames(), 0.99, List.of("copy"));
+        builder.checkLeakage(table, List.of("amount", "copy"), 0.99, List.of("copy"));
     assertThat(auc.get("copy")).isEqualTo(1.0);
     // amount = id % 10 and label = id % 2: amount is odd exactly when the label is 1.
     assertThat(auc.get("amount")).isBetween(0.5, 0.99);

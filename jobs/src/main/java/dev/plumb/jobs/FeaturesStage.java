@@ -90,15 +90,18 @@ final class FeaturesStage {
         dev.plumb.features.DataFingerprint.ofFiles(List.of(), stored.schema().json()).hash());
     manifest.put("label", spec.labelColumn());
     manifest.put("key", spec.keyColumn());
+    manifest.put("event_time", spec.eventTime());
+    manifest.put("split_policy", spec.split().canonical());
     @SuppressWarnings("unchecked")
     Map<String, Object> nulls = (Map<String, Object>) stats.get("null_counts");
+    Map<String, String> types = set.transform().featureTypes();
     List<Map<String, Object>> features =
         featureNames.stream()
             .map(
                 f -> {
                   Map<String, Object> e = new LinkedHashMap<>();
                   e.put("name", f);
-                  e.put("type", spec.categorical().contains(f) ? "categorical_index" : "numeric");
+                  e.put("type", types.get(f));
                   e.put("null_count", nulls.get(f));
                   e.put("single_feature_roc_auc", singleFeatureAuc.get(f));
                   return e;
@@ -107,7 +110,7 @@ final class FeaturesStage {
     manifest.put("features", features);
     manifest.put("rows", stats.get("rows"));
     manifest.put("split_sizes", stats.get("split_sizes"));
-    manifest.put("spec", spec.canonical());
+    manifest.put("spec", spec.toMap());
     manifest.put("validation_status", "passed");
     JsonFiles.write(manifestPath, manifest);
     JsonFiles.writeText(setDir.resolve(LATEST), version.id());
@@ -180,6 +183,49 @@ final class FeaturesStage {
       throw JobErrors.missingStageOutput("a complete feature set version " + v, dir, "features");
     }
     return dir;
+  }
+
+  /**
+   * Applies a stored version's fitted transform to new raw data (a Delta table or Parquet folder)
+   * and writes the feature rows as a Delta table: the same code path as the build, so the same rows
+   * give the same values. Window aggregates see only the rows of {@code input}. Returns the number
+   * of rows written.
+   */
+  static long apply(
+      SparkSession spark, PlumbConfig config, String version, Path input, Path output) {
+    if (version.isEmpty()) {
+      throw JobErrors.usage("features apply needs --version V (see 'plumb features list')");
+    }
+    Path dir = resolve(config, version);
+    FittedTransform transform = transform(dir);
+    if (!Files.exists(input)) {
+      throw new IllegalArgumentException(
+          "Cannot apply feature set version "
+              + version
+              + ": input '"
+              + input
+              + "' does not exist (pass --input <Delta table or Parquet folder>)");
+    }
+    boolean delta = Files.isDirectory(input.resolve("_delta_log"));
+    Dataset<Row> raw = spark.read().format(delta ? "delta" : "parquet").load(input.toString());
+    Dataset<Row> features = transform.apply(raw); // checks the schema before any job runs
+    features
+        .write()
+        .format("delta")
+        .mode("overwrite")
+        .option("overwriteSchema", "true")
+        .save(output.toString());
+    long rows = spark.read().format("delta").load(output.toString()).count();
+    Log.info(
+        "features: applied version "
+            + version
+            + " to "
+            + input
+            + ": "
+            + rows
+            + " rows -> "
+            + output);
+    return rows;
   }
 
   static FittedTransform transform(Path dir) {

@@ -35,7 +35,8 @@ class FeatureCacheBenchmark {
         List.of(
             "work_dir=" + tmp.resolve("work"),
             "ingest.input=" + data,
-            "ingest.contract=" + Path.of("..", "conf", "contracts", "demo.yaml").toAbsolutePath());
+            "ingest.contract=" + Path.of("..", "conf", "contracts", "demo.yaml").toAbsolutePath(),
+            "features.spec=" + FeaturesStageTest.DEMO_SPEC);
     PlumbConfig config = PlumbConfig.load(null, sets, Map.of());
     IngestStage.run(spark, config, new NoTracking());
     List<Double> miss = new ArrayList<>();

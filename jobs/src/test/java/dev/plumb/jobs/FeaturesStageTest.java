@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -15,6 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The feature store: build, reuse, list, and recovery from a build killed before its manifest. */
 @ExtendWith(SharedSpark.class)
 class FeaturesStageTest {
+
+  static final Path DEMO_SPEC = Path.of("..", "conf", "features", "demo.yaml").toAbsolutePath();
 
   @TempDir Path tmp;
 
@@ -30,7 +34,8 @@ class FeaturesStageTest {
                 "work_dir=" + tmp.resolve("work"),
                 "ingest.input=" + data,
                 "ingest.contract="
-                    + Path.of("..", "conf", "contracts", "demo.yaml").toAbsolutePath()),
+                    + Path.of("..", "conf", "contracts", "demo.yaml").toAbsolutePath(),
+                "features.spec=" + DEMO_SPEC),
             Map.of());
     IngestStage.run(spark, config, new NoTracking());
 
@@ -63,5 +68,128 @@ class FeaturesStageTest {
     List<Map<String, Object>> features =
         (List<Map<String, Object>>) third.manifest().get("features");
     assertThat(features).allSatisfy(f -> assertThat(f).containsKey("single_feature_roc_auc"));
+    assertThat(features.stream().map(f -> f.get("name")))
+        .containsExactly(
+            "amount",
+            "age",
+            "tenure_days",
+            "num_txn_30d",
+            "country",
+            "channel",
+            "tenure_missing",
+            "event_day_of_week",
+            "country_txn_7d");
+    assertThat(features.stream().map(f -> f.get("type")))
+        .containsExactly(
+            "numeric",
+            "numeric",
+            "numeric",
+            "numeric",
+            "categorical_index",
+            "categorical_index",
+            "missing_indicator",
+            "date_part",
+            "window_count");
+    // tenure_days is nullable in the contract: its missing indicator has no nulls itself.
+    Map<String, Object> tenure = features.get(2);
+    Map<String, Object> tenureMissing = features.get(6);
+    assertThat(((Number) tenureMissing.get("null_count")).longValue()).isZero();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> splits = (Map<String, Object>) third.manifest().get("split_sizes");
+    long inSplits = splits.values().stream().mapToLong(v -> ((Number) v).longValue()).sum();
+    assertThat(inSplits).isEqualTo(rows);
+    // The indicator is 1 on exactly the rows where tenure_days is missing.
+    double flagged =
+        spark
+            .read()
+            .format("delta")
+            .load(third.directory().resolve(FeaturesStage.DATA).toString())
+            .agg(org.apache.spark.sql.functions.sum("tenure_missing"))
+            .first()
+            .getDouble(0);
+    assertThat((long) flagged).isEqualTo(((Number) tenure.get("null_count")).longValue());
+  }
+
+  @Test
+  void applyingTheStoredTransformToTheTrainingRowsGivesTheStoredFeatureRows(SparkSession spark) {
+    Path data = tmp.resolve("data");
+    DemoData.writeIfMissing(spark, data, 3000, 3, 11);
+    List<String> sets =
+        List.of(
+            "work_dir=" + tmp.resolve("work"),
+            "ingest.input=" + data,
+            "ingest.contract=" + Path.of("..", "conf", "contracts", "demo.yaml").toAbsolutePath(),
+            "features.spec=" + DEMO_SPEC);
+    PlumbConfig config = PlumbConfig.load(null, sets, Map.of());
+    IngestStage.run(spark, config, new NoTracking());
+    FeaturesStage.Result built = FeaturesStage.run(spark, config, new NoTracking());
+    Map<String, Object> ingest =
+        JsonFiles.read(IngestStage.reportPath(config), "the ingest report", "ingest");
+    Path out = tmp.resolve("applied");
+    List<String> args = new java.util.ArrayList<>(List.of("features", "apply"));
+    args.addAll(
+        List.of(
+            "--version",
+            built.version().id(),
+            "--input",
+            String.valueOf(ingest.get("clean_table")),
+            "--output",
+            out.toString()));
+    for (String s : sets) {
+      args.add("--set");
+      args.add(s);
+    }
+    java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream stderr = new java.io.ByteArrayOutputStream();
+    int code =
+        Plumb.run(
+            args.toArray(new String[0]),
+            Map.of(),
+            new java.io.PrintStream(stdout),
+            new java.io.PrintStream(stderr));
+    assertThat(code).as(stderr.toString()).isZero();
+    long rows = ((Number) built.manifest().get("rows")).longValue();
+    assertThat(stdout.toString()).contains("features apply: " + rows + " rows written");
+
+    Dataset<Row> stored =
+        spark.read().format("delta").load(built.directory().resolve(FeaturesStage.DATA).toString());
+    Dataset<Row> applied = spark.read().format("delta").load(out.toString());
+    assertThat(applied.columns()).containsExactly(stored.drop("split").columns());
+    // Identical values, row for row (doubles compared exactly; null equals null).
+    assertThat(applied.exceptAll(stored.drop("split")).count()).isZero();
+    assertThat(stored.drop("split").exceptAll(applied).count()).isZero();
+
+    java.io.ByteArrayOutputStream errors = new java.io.ByteArrayOutputStream();
+    int missingInput =
+        Plumb.run(
+            new String[] {
+              "features",
+              "apply",
+              "--version",
+              built.version().id(),
+              "--input",
+              tmp.resolve("nope").toString(),
+              "--output",
+              tmp.resolve("x").toString(),
+              "--set",
+              sets.get(0),
+              "--set",
+              sets.get(3)
+            },
+            Map.of(),
+            new java.io.PrintStream(stdout),
+            new java.io.PrintStream(errors));
+    assertThat(missingInput).isEqualTo(1);
+    assertThat(errors.toString())
+        .contains("Cannot apply feature set version " + built.version().id())
+        .contains("nope' does not exist");
+    int noOutput =
+        Plumb.run(
+            new String[] {"features", "apply", "--version", "v", "--input", "in"},
+            Map.of(),
+            new java.io.PrintStream(stdout),
+            new java.io.PrintStream(errors));
+    assertThat(noOutput).isEqualTo(2);
+    assertThat(errors.toString()).contains("features apply needs --output");
   }
 }

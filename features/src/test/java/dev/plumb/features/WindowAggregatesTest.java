@@ -1,0 +1,83 @@
+package dev.plumb.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.plumb.testing.SharedSpark;
+import java.sql.Timestamp;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Point-in-time window aggregates: only rows of the same key strictly before the row's event time
+ * and at most N days before it count; ties never do.
+ */
+@ExtendWith(SharedSpark.class)
+class WindowAggregatesTest {
+
+  static final StructType SCHEMA =
+      new StructType()
+          .add("id", DataTypes.LongType)
+          .add("k", DataTypes.StringType)
+          .add("t", DataTypes.TimestampType)
+          .add("v", DataTypes.DoubleType)
+          .add("label", DataTypes.IntegerType);
+
+  static Row row(long id, String k, String t, double v) {
+    return RowFactory.create(id, k, t == null ? null : Timestamp.valueOf(t), v, 0);
+  }
+
+  @Test
+  void onlyStrictlyEarlierRowsWithinTheWindowCount(SparkSession spark) {
+    List<Row> rows =
+        List.of(
+            row(1, "A", "2026-01-01 00:00:00", 1.0),
+            row(2, "A", "2026-01-01 00:00:00", 2.0), // a tie with row 1
+            row(3, "A", "2026-01-03 00:00:00", 4.0),
+            row(4, "A", "2026-01-08 00:00:00", 8.0), // rows 1 and 2 are exactly 7 days back
+            row(5, "A", "2026-01-08 00:00:00.5", 16.0), // 7 days back is 00:00:00.5: 1, 2 are out
+            row(6, "B", "2026-01-02 00:00:00", 32.0), // another key
+            row(7, "A", null, 64.0)); // no event time
+    FeatureSetSpec spec =
+        FeatureSetSpec.parse(
+            String.join(
+                "\n",
+                "name: w",
+                "label: label",
+                "key: id",
+                "event_time: t",
+                "features:",
+                "  - {name: n7, type: window, fn: count, days: 7, by: k}",
+                "  - {name: s7, type: window, fn: sum, column: v, days: 7, by: k}",
+                "  - {name: m7, type: window, fn: mean, column: v, days: 7, by: k}",
+                "  - {name: n1, type: window, fn: count, days: 1, by: k}"),
+            "window spec");
+    FittedTransform transform = new FittedTransform(spec, Map.of());
+    Map<Long, List<Double>> got = new HashMap<>();
+    for (Row r :
+        transform.apply(spark.createDataFrame(rows, SCHEMA).repartition(3)).collectAsList()) {
+      got.put(
+          r.getLong(0),
+          Arrays.asList(
+              (Double) r.getAs("n7"),
+              (Double) r.getAs("s7"),
+              (Double) r.getAs("m7"),
+              (Double) r.getAs("n1")));
+    }
+    assertThat(got.get(1L)).containsExactly(0.0, 0.0, null, 0.0);
+    assertThat(got.get(2L)).containsExactly(0.0, 0.0, null, 0.0); // the tie does not count
+    assertThat(got.get(3L)).containsExactly(2.0, 3.0, 1.5, 0.0);
+    assertThat(got.get(4L)).containsExactly(3.0, 7.0, 7.0 / 3.0, 0.0);
+    assertThat(got.get(5L)).containsExactly(2.0, 12.0, 6.0, 1.0); // row 4 is 0.5 s earlier
+    assertThat(got.get(6L)).containsExactly(0.0, 0.0, null, 0.0);
+    assertThat(got.get(7L)).containsExactly(null, null, null, null);
+  }
+}
