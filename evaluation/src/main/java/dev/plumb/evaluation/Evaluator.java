@@ -112,7 +112,8 @@ public final class Evaluator {
     return spec.mode() == EvalSpec.Mode.FAST ? fast(in, spec) : full(in, spec);
   }
 
-  private static ScorePass pass(Dataset<Row> rows, Input in, EvalSpec spec, String where) {
+  private static ScorePass pass(
+      Dataset<Row> rows, Input in, EvalSpec spec, List<String> sliceColumns, String where) {
     ScorePass pass =
         ScorePass.run(
             rows,
@@ -122,7 +123,8 @@ public final class Evaluator {
             spec.threshold(),
             spec.calibrationBins(),
             spec.bootstrap().replicates(),
-            spec.bootstrap().seed());
+            spec.bootstrap().seed(),
+            sliceColumns);
     if (pass.skipped > 0) {
       throw new IllegalArgumentException(
           String.format(
@@ -150,7 +152,7 @@ public final class Evaluator {
       }
       Dataset<Row> rows = sampled.select(in.label(), in.score(), in.key());
       t.lap("sample_plan");
-      ScorePass pass = pass(rows, in, spec, "the fast-mode sample");
+      ScorePass pass = pass(rows, in, spec, List.of(), "the fast-mode sample");
       t.lap("sample_and_score_pass");
       // Areas from the pass's 1e-5 score bins, as in full mode, so the two compare like for like.
       ExactAreas.Areas exact = areas(pass);
@@ -237,7 +239,7 @@ public final class Evaluator {
   private static EvalReport full(Input in, EvalSpec spec) {
     Timings t = new Timings();
     Dataset<Row> rows = in.predictions();
-    ScorePass pass = pass(rows, in, spec, "the evaluation data");
+    ScorePass pass = pass(rows, in, spec, spec.slices().columns(), "the evaluation data");
     t.lap("score_pass");
     double[] pos = Curves.toDouble(pass.finePos);
     double[] neg = Curves.toDouble(pass.fineNeg);
@@ -282,9 +284,7 @@ public final class Evaluator {
         });
 
     t.lap("curves_and_intervals");
-    List<SliceMetrics.Slice> slices =
-        SliceMetrics.compute(
-            rows, in.label(), in.score(), spec.slices().columns(), spec.threshold());
+    List<SliceMetrics.Slice> slices = SliceMetrics.fromPass(spec.slices().columns(), pass);
     t.lap("slices");
     for (SliceMetrics.Slice s : slices) {
       s.asMap().forEach((m, v) -> metrics.put("slice." + s.name() + "." + m, v));

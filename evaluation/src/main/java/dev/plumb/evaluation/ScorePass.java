@@ -1,14 +1,21 @@
 package dev.plumb.evaluation;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * One pass over the predictions that gathers everything the threshold, curve, calibration and
@@ -87,6 +94,64 @@ final class ScorePass implements Serializable {
 
   /** Per calibration bin and replicate: the weighted sum of scores ({@link #repCalScore}). */
   double[] repCalScore;
+
+  /** Per slice column (in the order given to {@link #run}): its values' running totals. */
+  ArrayList<HashMap<UTF8String, SliceTotals>> slices = new ArrayList<>();
+
+  /** One slice value's exact counts and log loss, and its positives/negatives per score bin. */
+  static final class SliceTotals implements Serializable {
+    private static final long serialVersionUID = 1L;
+    long n;
+    long positives;
+    long tp;
+    long fp;
+    double loss;
+    final long[] pos = new long[SliceMetrics.BINS];
+    final long[] neg = new long[SliceMetrics.BINS];
+
+    void merge(SliceTotals o) {
+      n += o.n;
+      positives += o.positives;
+      tp += o.tp;
+      fp += o.fp;
+      loss += o.loss;
+      for (int b = 0; b < pos.length; b++) {
+        pos[b] += o.pos[b];
+        neg[b] += o.neg[b];
+      }
+    }
+  }
+
+  /** Adds one row to the totals of its value in slice column {@code column}. */
+  void addToSlice(int column, UTF8String value, double y, double p) {
+    while (slices.size() <= column) {
+      slices.add(new HashMap<>());
+    }
+    HashMap<UTF8String, SliceTotals> m = slices.get(column);
+    SliceTotals t = m.get(value);
+    if (t == null) {
+      t = new SliceTotals();
+      // The row's buffer is reused by the next row: keep a copy of the key.
+      m.put(value.clone(), t);
+    }
+    boolean positive = y == 1.0;
+    boolean predicted = p >= threshold;
+    t.n++;
+    int b = bin(p, SliceMetrics.BINS);
+    if (positive) {
+      t.positives++;
+      t.pos[b]++;
+      if (predicted) {
+        t.tp++;
+      }
+    } else {
+      t.neg[b]++;
+      if (predicted) {
+        t.fp++;
+      }
+    }
+    t.loss += logLoss(y, p);
+  }
 
   /** Replicate r's weighted count in cell (b*2+y)*2+c. */
   int repCell(int r, int cell) {
@@ -220,6 +285,23 @@ final class ScorePass implements Serializable {
     add(repLogLoss, o.repLogLoss);
     add(repBrier, o.repBrier);
     add(repCalScore, o.repCalScore);
+    for (int c = 0; c < o.slices.size(); c++) {
+      while (slices.size() <= c) {
+        slices.add(new HashMap<>());
+      }
+      HashMap<UTF8String, SliceTotals> mine = slices.get(c);
+      o.slices
+          .get(c)
+          .forEach(
+              (v, t) ->
+                  mine.merge(
+                      v,
+                      t,
+                      (a, b) -> {
+                        a.merge(b);
+                        return a;
+                      }));
+    }
     return this;
   }
 
@@ -237,7 +319,8 @@ final class ScorePass implements Serializable {
 
   /**
    * Runs the pass over {@code predictions} (label, score and key columns; nulls in label or score
-   * are rejected earlier by the caller's schema and count checks).
+   * are rejected earlier by the caller's schema and count checks), with the totals of every value
+   * of {@code sliceColumns} (compared as strings; null is "null") gathered in the same pass.
    */
   static ScorePass run(
       Dataset<Row> predictions,
@@ -247,14 +330,19 @@ final class ScorePass implements Serializable {
       double threshold,
       int calibrationBins,
       int replicates,
-      long seed) {
-    // Internal rows: no conversion to external Rows, the three values are read in place.
+      long seed,
+      List<String> sliceColumns) {
+    List<Column> columns = new ArrayList<>();
+    columns.add(col(label).cast("double"));
+    columns.add(col(score).cast("double"));
+    columns.add(xxhash64(col(key)));
+    for (String c : sliceColumns) {
+      columns.add(coalesce(col(c).cast("string"), lit("null")));
+    }
+    int sliceCount = sliceColumns.size();
+    // Internal rows: no conversion to external Rows, the values are read in place.
     JavaRDD<InternalRow> rows =
-        predictions
-            .select(col(label).cast("double"), col(score).cast("double"), xxhash64(col(key)))
-            .queryExecution()
-            .toRdd()
-            .toJavaRDD();
+        predictions.select(columns.toArray(new Column[0])).queryExecution().toRdd().toJavaRDD();
     ScorePass zero = new ScorePass(threshold, calibrationBins, replicates, seed);
     if (rows.getNumPartitions() == 0) {
       return zero;
@@ -270,6 +358,9 @@ final class ScorePass implements Serializable {
                       continue;
                     }
                     s.add(r.getDouble(0), r.getDouble(1), r.getLong(2));
+                    for (int c = 0; c < sliceCount; c++) {
+                      s.addToSlice(c, r.getUTF8String(3 + c), r.getDouble(0), r.getDouble(1));
+                    }
                   }
                   return java.util.List.of(s).iterator();
                 })

@@ -1,36 +1,17 @@
 package dev.plumb.evaluation;
 
-import static org.apache.spark.sql.functions.array;
-import static org.apache.spark.sql.functions.coalesce;
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.explode;
-import static org.apache.spark.sql.functions.floor;
-import static org.apache.spark.sql.functions.greatest;
-import static org.apache.spark.sql.functions.least;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.log;
-import static org.apache.spark.sql.functions.negate;
-import static org.apache.spark.sql.functions.not;
-import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.spark.sql.Column;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 
 /**
- * Metrics per value of each slice column, all columns in one aggregation: rows are exploded into
- * (column, value) pairs and grouped by (column, value, score bin of width 1/{@value #BINS}), so
- * each slice's ROC-AUC comes from its score histogram (ties within a bin count half) while counts,
- * confusion and log loss are exact.
+ * Metrics per value of each slice column, gathered in the shared score pass ({@link ScorePass}):
+ * per (column, value) exact counts, confusion and log loss, and positives and negatives per score
+ * bin of width 1/{@value #BINS}, so each slice's ROC-AUC comes from its score histogram (ties
+ * within a bin count half).
  */
 final class SliceMetrics {
 
@@ -72,83 +53,28 @@ final class SliceMetrics {
     return s.endsWith(".0") ? s.substring(0, s.length() - 2) : s;
   }
 
-  static List<Slice> compute(
-      Dataset<Row> predictions,
-      String label,
-      String score,
-      List<String> columns,
-      double threshold) {
-    if (columns.isEmpty()) {
-      return List.of();
-    }
-    Column y = col(label).cast("double");
-    Column p = col(score).cast("double");
-    Column[] pairs = new Column[columns.size()];
-    for (int i = 0; i < pairs.length; i++) {
-      pairs[i] =
-          struct(
-              lit(columns.get(i)).as("c"),
-              coalesce(col(columns.get(i)).cast("string"), lit("null")).as("v"));
-    }
-    Column q = least(greatest(p, lit(1e-15)), lit(1 - 1e-15));
-    Column loss = y.multiply(log(q)).plus(lit(1).minus(y).multiply(log(lit(1).minus(q))));
-    loss = negate(loss);
-    Column predicted = p.geq(threshold);
-    Column positive = y.equalTo(1.0);
-    List<Row> rows =
-        predictions
-            .select(
-                explode(array(pairs)).as("s"),
-                least(floor(p.multiply(BINS)), lit(BINS - 1)).cast("int").as("b"),
-                positive.as("y"),
-                predicted.as("c"),
-                loss.as("loss"))
-            .groupBy(col("s.c"), col("s.v"), col("b"))
-            .agg(
-                count(lit(1)),
-                sum(when(col("y"), 1L).otherwise(0L)),
-                sum(when(col("y").and(col("c")), 1L).otherwise(0L)),
-                sum(when(not(col("y")).and(col("c")), 1L).otherwise(0L)),
-                sum(col("loss")))
-            .collectAsList();
-    Map<List<String>, double[][]> hist = new TreeMap<>(Comparator.comparing(List::toString));
-    Map<List<String>, double[]> totals = new TreeMap<>(Comparator.comparing(List::toString));
-    for (Row r : rows) {
-      List<String> k = List.of(r.getString(0), r.getString(1));
-      double[][] h = hist.computeIfAbsent(k, x -> new double[2][BINS]);
-      int b = Math.max(0, r.getInt(2));
-      long n = r.getLong(3);
-      long pos = r.getLong(4);
-      h[0][b] += pos;
-      h[1][b] += n - pos;
-      double[] t = totals.computeIfAbsent(k, x -> new double[5]);
-      t[0] += n;
-      t[1] += pos;
-      t[2] += r.getLong(5);
-      t[3] += r.getLong(6);
-      t[4] += r.getDouble(7);
-    }
+  /**
+   * The slices of {@code columns} from the totals the shared score pass gathered (the pass was run
+   * with the same columns, in this order); values in string order within a column.
+   */
+  static List<Slice> fromPass(List<String> columns, ScorePass pass) {
     List<Slice> out = new ArrayList<>();
-    for (String c : columns) {
-      for (Map.Entry<List<String>, double[]> e : totals.entrySet()) {
-        if (!e.getKey().get(0).equals(c)) {
-          continue;
-        }
-        double[] t = e.getValue();
-        double[][] h = hist.get(e.getKey());
-        double tp = t[2];
-        double fp = t[3];
-        double fn = t[1] - tp;
-        double tn = t[0] - t[1] - fp;
+    for (int c = 0; c < columns.size() && c < pass.slices.size(); c++) {
+      TreeMap<String, ScorePass.SliceTotals> byValue = new TreeMap<>();
+      pass.slices.get(c).forEach((v, t) -> byValue.put(v.toString(), t));
+      for (Map.Entry<String, ScorePass.SliceTotals> e : byValue.entrySet()) {
+        ScorePass.SliceTotals t = e.getValue();
+        double fn = t.positives - t.tp;
+        double tn = t.n - t.positives - t.fp;
         out.add(
             new Slice(
-                c,
-                value(e.getKey().get(1)),
-                (long) t[0],
-                (long) t[1],
-                new Confusion(tp, fp, tn, fn),
-                t[4] / t[0],
-                Curves.rocAuc(h[0], h[1])));
+                columns.get(c),
+                value(e.getKey()),
+                t.n,
+                t.positives,
+                new Confusion(t.tp, t.fp, tn, fn),
+                t.loss / t.n,
+                Curves.rocAuc(Curves.toDouble(t.pos), Curves.toDouble(t.neg))));
       }
     }
     return out;

@@ -58,6 +58,13 @@ public final class ConfigKeys {
         "Quarantine Delta table (default <work_dir>/tables/quarantine)");
 
     key("features.store", Type.STRING, "", "Feature store folder (default <work_dir>/features)");
+    key(
+        "features.spec",
+        Type.STRING,
+        "",
+        "Feature-set spec YAML (conf/features/demo.yaml; in a config file: relative to that file);"
+            + " when set, its name, label and key win over features.name/label/key and the column"
+            + " lists below are not used");
     key("features.name", Type.STRING, "demo", "Feature set name (a folder in the store)");
     key("features.label", Type.STRING, "label", "Label column (0/1)");
     key("features.key", Type.STRING, "id", "Key column; the split is a seeded hash of it");
@@ -65,12 +72,12 @@ public final class ConfigKeys {
         "features.numeric",
         Type.LIST,
         "amount,age,tenure_days,num_txn_30d",
-        "Numeric feature columns, used as they are");
+        "Numeric feature columns, used as they are (without features.spec)");
     key(
         "features.categorical",
         Type.LIST,
         "country,channel",
-        "Categorical columns, indexed on the train split");
+        "Categorical columns, indexed on the train split (without features.spec)");
     key("features.train_fraction", Type.DOUBLE, "0.7", "Fraction of keys in train (0-1)");
     key("features.validation_fraction", Type.DOUBLE, "0.15", "Fraction of keys in validation");
     key("features.split_seed", Type.INT, "42", "Seed of the split hash");
@@ -83,8 +90,18 @@ public final class ConfigKeys {
     key("features.allow_leaky", Type.LIST, "", "Features exempt from the leakage guard");
 
     key("train.feature_set_version", Type.STRING, "", "Feature set version (default: latest)");
-    key("train.objective", Type.STRING, "binary:logistic", "XGBoost objective");
-    key("train.eval_metric", Type.STRING, "logloss", "Metric per round, used for early stopping");
+    key(
+        "train.objective",
+        Type.STRING,
+        "binary:logistic",
+        "XGBoost objective: binary:logistic, reg:squarederror, reg:absoluteerror or multi:softprob"
+            + " (evaluate covers binary:logistic)");
+    key(
+        "train.eval_metric",
+        Type.STRING,
+        "logloss",
+        "Metric per round, used for early stopping: logloss|auc|aucpr|error (binary),"
+            + " rmse|mae (reg), mlogloss|merror (multi)");
     key("train.num_round", Type.INT, "200", "Maximum boosting rounds");
     key("train.max_depth", Type.INT, "6", "Maximum tree depth");
     key("train.eta", Type.DOUBLE, "0.1", "Learning rate");
@@ -142,6 +159,21 @@ public final class ConfigKeys {
     key("tracking.uri", Type.STRING, "", "MLflow tracking URI (default $MLFLOW_TRACKING_URI)");
     key("tracking.experiment", Type.STRING, "plumb", "MLflow experiment, created when missing");
     key("tracking.timeout_seconds", Type.INT, "30", "Connect/read timeout of MLflow calls (s)");
+    key(
+        "tracking.retry_budget_seconds",
+        Type.INT,
+        "120",
+        "Time one MLflow call may spend retrying connection errors, 429 and 5xx (s)");
+    key(
+        "tracking.register_model",
+        Type.STRING,
+        "",
+        "Register the logged model in the Model Registry under this name; empty: do not");
+    key(
+        "tracking.model_tags",
+        Type.LIST,
+        "",
+        "Tags of the registered model version, as key=value pairs (comma-separated)");
 
     key("demo.rows", Type.INT, "200000", "Rows of the generated sample dataset");
     key("demo.days", Type.INT, "30", "Date partitions of the sample dataset");

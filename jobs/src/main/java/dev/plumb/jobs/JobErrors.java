@@ -64,6 +64,27 @@ final class JobErrors {
             Secrets.redactUri(uri), detail));
   }
 
+  static UsageException trackingConfig(String uri, String detail) {
+    return new UsageException(
+        String.format(
+            "Cannot use the MLflow tracking URI '%s': %s", Secrets.redactUri(uri), detail));
+  }
+
+  /** The server went away mid-run: what was not logged, and what became of the run. */
+  static IllegalStateException trackingLost(
+      String runId, String uri, String cause, List<String> notLogged, String runState) {
+    int shown = Math.min(notLogged.size(), 25);
+    String list =
+        String.join(", ", notLogged.subList(0, shown))
+            + (notLogged.size() > shown ? " and " + (notLogged.size() - shown) + " more" : "");
+    return new IllegalStateException(
+        String.format(
+            "Cannot complete MLflow run %s: the tracking server at %s was lost mid-run (%s). Not"
+                + " logged: %s. %s The Delta tables, feature set and model files on disk are"
+                + " kept (rerun the job once the server is stable, or log them by hand)",
+            runId, Secrets.redactUri(uri), cause, list, runState));
+  }
+
   static IllegalStateException missingStageOutput(String what, Path path, String producer) {
     return new IllegalStateException(
         String.format(

@@ -1,174 +1,296 @@
 package dev.plumb.jobs;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.plumb.features.YamlDocs;
 import java.io.IOException;
-import java.net.URI;
+import java.io.UncheckedIOException;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import org.mlflow.api.proto.Service.CreateRun;
-import org.mlflow.api.proto.Service.Metric;
-import org.mlflow.api.proto.Service.Param;
-import org.mlflow.api.proto.Service.RunInfo;
-import org.mlflow.api.proto.Service.RunStatus;
-import org.mlflow.api.proto.Service.RunTag;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.sql.SparkSession;
 import org.mlflow.tracking.MlflowClient;
 import org.mlflow.tracking.creds.BasicMlflowHostCreds;
 
 /**
- * Tracks a run in MLflow through the MLflow Java client. Artifacts go through the server's artifact
- * proxy ({@code mlflow-artifacts} REST API) or straight to a {@code file:} artifact root, so no
- * Python is needed on the driver; other artifact stores fall back to the client's CLI path.
+ * Tracks a run in MLflow over its REST API, through {@link MlflowHttp} (auth, timeouts, retries).
+ * Artifacts go through the server's artifact proxy ({@code mlflow-artifacts} REST API) or, for
+ * {@code file}, {@code s3}, {@code dbfs}, {@code hdfs} (and other Hadoop) artifact roots, through
+ * Hadoop FileSystem, so no Python is needed on the driver; any other artifact root falls back to
+ * the MLflow Java client's CLI path (which needs the Python {@code mlflow} package), and says so.
+ *
+ * <p>When the server is lost mid-run (a call still fails after the retry budget), the job goes on
+ * without tracking, so Delta tables and model files are still written; at the end the run is marked
+ * FAILED if the server is back, and the job fails with the list of what was not logged.
  */
-final class MlflowTracker implements RunTracker {
+public final class MlflowTracker implements RunTracker {
 
-  // MLflow's logBatch limits: 1000 metrics, 100 params, 100 tags per request.
+  // MLflow's limits: logBatch takes 1000 metrics, 100 params, 100 tags per request.
   private static final int MAX_METRICS = 1000;
   private static final int MAX_PARAMS = 100;
   private static final int MAX_PARAM_VALUE = 6000;
+  private static final int MAX_TAG_VALUE = 8000;
+  private static final int MAX_DIGEST = 36;
+  private static final Duration PREFLIGHT_BUDGET = Duration.ofSeconds(5);
+  private static final Duration DEFAULT_RETRY_BUDGET = Duration.ofSeconds(120);
+  private static final Set<String> HADOOP_SCHEMES =
+      Set.of("file", "s3", "s3a", "s3n", "dbfs", "hdfs", "gs", "abfs", "abfss", "wasb", "wasbs");
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String uri;
   private final String experimentName;
   private final Duration timeout;
   private final Map<String, String> env;
-  private final HttpClient http;
-  private MlflowClient client;
-  private RunInfo run;
+  private MlflowHttp http;
+  private MlflowClient cliClient;
+  private String runId;
+  private String experimentId;
+  private String artifactUri;
+  private MlflowHttp.Failure lost;
+  private final List<String> notLogged = new ArrayList<>();
 
-  MlflowTracker(String uri, String experimentName, Duration timeout, Map<String, String> env) {
-    this.uri = stripSlash(uri);
+  /** A tracker with the default retry budget (120 s per call). */
+  public MlflowTracker(
+      String uri, String experimentName, Duration timeout, Map<String, String> env) {
+    this(uri, experimentName, timeout, DEFAULT_RETRY_BUDGET, env);
+  }
+
+  /**
+   * @param uri the tracking URI: http(s)://host:port or {@code databricks}
+   * @param experimentName created when missing
+   * @param timeout connect and read timeout of each HTTP call
+   * @param retryBudget how long one call may keep retrying connection errors, 429 and 5xx
+   * @param env the environment (auth variables)
+   */
+  public MlflowTracker(
+      String uri,
+      String experimentName,
+      Duration timeout,
+      Duration retryBudget,
+      Map<String, String> env) {
+    this.uri = MlflowHttp.stripSlash(uri);
     this.experimentName = experimentName;
     this.timeout = timeout;
-    this.env = env;
-    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    this.env = Map.copyOf(env);
+    this.http = new MlflowHttp(MlflowHttp.resolve(this.uri, env), timeout, retryBudget);
+  }
+
+  @Override
+  public void configure(PlumbConfig config) {
+    http =
+        new MlflowHttp(
+            http.endpoint(),
+            timeout,
+            Duration.ofSeconds(config.integer("tracking.retry_budget_seconds")));
   }
 
   /** Fails with a clear message, before any compute, when the server does not answer. */
-  void checkReachable() {
-    if (uri.isEmpty()) {
-      throw JobErrors.trackingUnreachable("(none)", "no tracking URI is set");
-    }
-    if (!uri.startsWith("http://") && !uri.startsWith("https://")) {
-      throw JobErrors.trackingUnreachable(
-          uri, "only http(s) tracking servers are supported (the Java client has no file store)");
-    }
+  public void checkReachable() {
+    MlflowHttp.Endpoint e = http.endpoint();
+    int status;
     try {
-      HttpResponse<String> r =
-          http.send(request("/health").GET().build(), HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        throw JobErrors.trackingUnreachable(uri, "GET /health answered HTTP " + r.statusCode());
-      }
-    } catch (IOException e) {
-      throw JobErrors.trackingUnreachable(uri, e.getClass().getSimpleName() + " " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw JobErrors.trackingUnreachable(uri, "interrupted");
+      status =
+          e.databricks()
+              ? http.probe(
+                  "reach the Databricks MLflow API",
+                  "/api/2.0/mlflow/experiments/get-by-name?experiment_name="
+                      + URLEncoder.encode(experimentName, StandardCharsets.UTF_8),
+                  PREFLIGHT_BUDGET)
+              : http.probe("reach the MLflow server", "/health", PREFLIGHT_BUDGET);
+    } catch (MlflowHttp.Failure f) {
+      throw JobErrors.trackingUnreachable(uri, f.getMessage());
+    }
+    if (status == 401 || status == 403) {
+      throw JobErrors.trackingUnreachable(
+          uri,
+          "the server rejected the credentials (HTTP "
+              + status
+              + "; check MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD or"
+              + " DATABRICKS_TOKEN)");
+    }
+    if (e.databricks() ? status / 100 == 5 : status != 200) {
+      throw JobErrors.trackingUnreachable(
+          uri, (e.databricks() ? "the MLflow API" : "GET /health") + " answered HTTP " + status);
     }
   }
 
   @Override
   public String start(String runName, Map<String, String> tags) {
     checkReachable();
-    client =
-        new MlflowClient(
-            new BasicMlflowHostCreds(
-                uri,
-                env.get("MLFLOW_TRACKING_USERNAME"),
-                env.get("MLFLOW_TRACKING_PASSWORD"),
-                env.get("MLFLOW_TRACKING_TOKEN"),
-                "true".equalsIgnoreCase(env.get("MLFLOW_TRACKING_INSECURE_TLS"))));
-    String experimentId =
-        client
-            .getExperimentByName(experimentName)
-            .map(e -> e.getExperimentId())
-            .orElseGet(() -> client.createExperiment(experimentName));
-    CreateRun.Builder create =
-        CreateRun.newBuilder()
-            .setExperimentId(experimentId)
-            .setRunName(runName)
-            .setStartTime(System.currentTimeMillis());
-    tags.forEach((k, v) -> create.addTags(RunTag.newBuilder().setKey(k).setValue(v)));
-    run = client.createRun(create.build());
-    Log.info("MLflow run " + run.getRunId() + ": " + runUrl());
-    return run.getRunId();
+    experimentId = experimentId();
+    Map<String, String> all = new LinkedHashMap<>(tags);
+    all.putIfAbsent("mlflow.runName", runName);
+    ObjectNode body = JSON.createObjectNode();
+    body.put("experiment_id", experimentId);
+    body.put("run_name", runName);
+    body.put("start_time", System.currentTimeMillis());
+    body.set("tags", pairs(all, MAX_TAG_VALUE));
+    JsonNode info = http.post("create an MLflow run", "runs/create", body).path("run").path("info");
+    runId = info.path("run_id").asText();
+    artifactUri = info.path("artifact_uri").asText();
+    Log.info("MLflow run " + runId + ": " + runUrl());
+    return runId;
+  }
+
+  private String experimentId() {
+    try {
+      return http.get(
+              "look up MLflow experiment '" + experimentName + "'",
+              "experiments/get-by-name",
+              Map.of("experiment_name", experimentName))
+          .path("experiment")
+          .path("experiment_id")
+          .asText();
+    } catch (MlflowHttp.Failure f) {
+      if (!f.errorCode().equals("RESOURCE_DOES_NOT_EXIST")) {
+        throw f;
+      }
+    }
+    try {
+      return http.post(
+              "create MLflow experiment '" + experimentName + "'",
+              "experiments/create",
+              Map.of("name", experimentName))
+          .path("experiment_id")
+          .asText();
+    } catch (MlflowHttp.Failure f) {
+      if (!f.errorCode().equals("RESOURCE_ALREADY_EXISTS")) {
+        throw f;
+      }
+      // Another job created it in between.
+      return http.get(
+              "look up MLflow experiment '" + experimentName + "'",
+              "experiments/get-by-name",
+              Map.of("experiment_name", experimentName))
+          .path("experiment")
+          .path("experiment_id")
+          .asText();
+    }
   }
 
   @Override
   public void logParams(Map<String, String> params) {
-    List<Param> batch = new ArrayList<>();
-    for (Map.Entry<String, String> e : params.entrySet()) {
-      String value = e.getValue();
-      if (value.length() > MAX_PARAM_VALUE) {
-        value = value.substring(0, MAX_PARAM_VALUE);
-      }
-      batch.add(Param.newBuilder().setKey(e.getKey()).setValue(value).build());
-      if (batch.size() == MAX_PARAMS) {
-        client.logBatch(run.getRunId(), List.of(), batch, List.of());
-        batch = new ArrayList<>();
-      }
-    }
-    if (!batch.isEmpty()) {
-      client.logBatch(run.getRunId(), List.of(), batch, List.of());
+    List<Map.Entry<String, String>> entries = new ArrayList<>(params.entrySet());
+    for (int i = 0; i < entries.size(); i += MAX_PARAMS) {
+      List<Map.Entry<String, String>> batch =
+          entries.subList(i, Math.min(entries.size(), i + MAX_PARAMS));
+      Map<String, String> chunk = new LinkedHashMap<>();
+      batch.forEach(e -> chunk.put(e.getKey(), e.getValue()));
+      guarded(
+          describe("params", chunk.keySet()),
+          () -> logBatch(JSON.createArrayNode(), pairs(chunk, MAX_PARAM_VALUE), null));
     }
   }
 
   @Override
   public void setTags(Map<String, String> tags) {
-    List<RunTag> batch =
-        tags.entrySet().stream()
-            .map(e -> RunTag.newBuilder().setKey(e.getKey()).setValue(e.getValue()).build())
-            .toList();
-    for (int i = 0; i < batch.size(); i += MAX_PARAMS) {
-      client.logBatch(
-          run.getRunId(),
-          List.of(),
-          List.of(),
-          batch.subList(i, Math.min(batch.size(), i + MAX_PARAMS)));
+    List<Map.Entry<String, String>> entries = new ArrayList<>(tags.entrySet());
+    for (int i = 0; i < entries.size(); i += MAX_PARAMS) {
+      Map<String, String> chunk = new LinkedHashMap<>();
+      entries
+          .subList(i, Math.min(entries.size(), i + MAX_PARAMS))
+          .forEach(e -> chunk.put(e.getKey(), e.getValue()));
+      guarded(
+          describe("tags", chunk.keySet()),
+          () -> logBatch(JSON.createArrayNode(), null, pairs(chunk, MAX_TAG_VALUE)));
     }
   }
 
   @Override
   public void logMetrics(Map<String, Double> metrics, long step) {
     long now = System.currentTimeMillis();
-    List<Metric> batch = new ArrayList<>();
+    ArrayNode batch = JSON.createArrayNode();
     metrics.forEach(
         (k, v) -> {
           if (v != null && !v.isNaN() && !v.isInfinite()) {
-            batch.add(
-                Metric.newBuilder().setKey(k).setValue(v).setStep(step).setTimestamp(now).build());
+            batch.add(metric(k, v, step, now));
           }
         });
-    sendMetrics(batch);
+    sendMetrics(batch, describe("metrics", metrics.keySet()) + " at step " + step);
   }
 
   @Override
   public void logMetricHistory(String key, float[] values) {
     long now = System.currentTimeMillis();
-    List<Metric> batch = new ArrayList<>();
+    ArrayNode batch = JSON.createArrayNode();
     for (int i = 0; i < values.length; i++) {
-      batch.add(
-          Metric.newBuilder().setKey(key).setValue(values[i]).setStep(i).setTimestamp(now).build());
+      if (Float.isFinite(values[i])) {
+        batch.add(metric(key, values[i], i, now));
+      }
     }
-    sendMetrics(batch);
+    sendMetrics(batch, "metric history " + key + " (" + values.length + " steps)");
   }
 
-  private void sendMetrics(List<Metric> metrics) {
+  private static ObjectNode metric(String key, double value, long step, long now) {
+    ObjectNode m = JSON.createObjectNode();
+    m.put("key", key);
+    m.put("value", value);
+    m.put("step", step);
+    m.put("timestamp", now);
+    return m;
+  }
+
+  private void sendMetrics(ArrayNode metrics, String what) {
     for (int i = 0; i < metrics.size(); i += MAX_METRICS) {
-      client.logBatch(
-          run.getRunId(),
-          metrics.subList(i, Math.min(metrics.size(), i + MAX_METRICS)),
-          List.of(),
-          List.of());
+      ArrayNode chunk = JSON.createArrayNode();
+      for (int j = i; j < Math.min(metrics.size(), i + MAX_METRICS); j++) {
+        chunk.add(metrics.get(j));
+      }
+      guarded(what, () -> logBatch(chunk, null, null));
     }
+  }
+
+  private void logBatch(ArrayNode metrics, ArrayNode params, ArrayNode tags) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("run_id", runId);
+    body.set("metrics", metrics);
+    body.set("params", params == null ? JSON.createArrayNode() : params);
+    body.set("tags", tags == null ? JSON.createArrayNode() : tags);
+    http.post("log to MLflow run " + runId, "runs/log-batch", body);
+  }
+
+  @Override
+  public void logInputs(List<DatasetInput> inputs) {
+    if (inputs.isEmpty()) {
+      return;
+    }
+    ArrayNode datasets = JSON.createArrayNode();
+    for (DatasetInput in : inputs) {
+      ObjectNode d = JSON.createObjectNode();
+      d.put("name", in.name());
+      d.put("digest", in.digest().substring(0, Math.min(MAX_DIGEST, in.digest().length())));
+      d.put("source_type", in.sourceType());
+      d.put("source", in.source());
+      if (!in.profile().isEmpty()) {
+        d.put("profile", in.profile());
+      }
+      ObjectNode input = JSON.createObjectNode();
+      input.set("tags", pairs(Map.of("mlflow.data.context", in.context()), 500));
+      input.set("dataset", d);
+      datasets.add(input);
+    }
+    ObjectNode body = JSON.createObjectNode();
+    body.put("run_id", runId);
+    body.set("datasets", datasets);
+    guarded(
+        describe("dataset inputs", inputs.stream().map(DatasetInput::name).toList()),
+        () -> http.post("log dataset inputs to MLflow run " + runId, "runs/log-inputs", body));
   }
 
   @Override
@@ -176,107 +298,293 @@ final class MlflowTracker implements RunTracker {
     String relative =
         (artifactDir.isEmpty() ? "" : artifactDir + "/") + file.getFileName().toString();
     ArtifactPaths.check(relative);
-    String root = run.getArtifactUri();
-    try {
-      if (root.startsWith("mlflow-artifacts:")) {
-        uploadThroughProxy(root, relative, file);
-      } else if (root.startsWith("file:") || root.startsWith("/")) {
-        Path target =
-            Path.of(URI.create(root.startsWith("/") ? "file://" + root : root)).resolve(relative);
-        Files.createDirectories(target.getParent());
-        Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
-      } else {
-        Log.warn(
-            "artifact root "
-                + root
-                + " is neither mlflow-artifacts: nor file:; falling back to"
-                + " the MLflow client's CLI upload (needs the Python mlflow package)");
-        client.logArtifact(
-            run.getRunId(), file.toFile(), artifactDir.isEmpty() ? null : artifactDir);
+    guarded("artifact " + relative, () -> upload(file, artifactDir, relative));
+  }
+
+  private void upload(Path file, String artifactDir, String relative) {
+    String root = artifactUri;
+    String scheme = schemeOf(root);
+    if (scheme.equals("mlflow-artifacts")) {
+      uploadThroughProxy(root, relative, file);
+      return;
+    }
+    if (scheme.isEmpty() || HADOOP_SCHEMES.contains(scheme)) {
+      String reason = uploadThroughHadoop(scheme.isEmpty() ? "file:" + root : root, relative, file);
+      if (reason == null) {
+        return;
       }
+      Log.warn(
+          "artifact root "
+              + root
+              + ": Hadoop FileSystem cannot write it ("
+              + reason
+              + "); falling back to the MLflow client's CLI upload (needs the Python mlflow"
+              + " package)");
+    } else {
+      Log.warn(
+          "artifact root "
+              + root
+              + " is neither served by the tracking server (mlflow-artifacts:) nor a Hadoop"
+              + " FileSystem URI; falling back to the MLflow client's CLI upload (needs the"
+              + " Python mlflow package)");
+    }
+    cliClient().logArtifact(runId, file.toFile(), artifactDir.isEmpty() ? null : artifactDir);
+  }
+
+  /** Returns null when uploaded, else why Hadoop could not (e.g. no FileSystem for the scheme). */
+  private static String uploadThroughHadoop(String root, String relative, Path file) {
+    Configuration conf;
+    try {
+      conf =
+          SparkSession.getActiveSession().isDefined()
+              ? SparkSession.getActiveSession().get().sparkContext().hadoopConfiguration()
+              : SparkSession.getDefaultSession().isDefined()
+                  ? SparkSession.getDefaultSession().get().sparkContext().hadoopConfiguration()
+                  : new Configuration();
+    } catch (NoClassDefFoundError e) {
+      return "Hadoop is not on the classpath";
+    }
+    org.apache.hadoop.fs.Path target =
+        new org.apache.hadoop.fs.Path(MlflowHttp.stripSlash(root) + "/" + relative);
+    // A private instance: turning checksums off must not touch the FileSystem Spark shares.
+    try (FileSystem fs = FileSystem.newInstance(target.toUri(), conf)) {
+      fs.setWriteChecksum(false);
+      fs.mkdirs(target.getParent());
+      fs.copyFromLocalFile(
+          false, true, new org.apache.hadoop.fs.Path(file.toAbsolutePath().toUri()), target);
+      return null;
+    } catch (org.apache.hadoop.fs.UnsupportedFileSystemException e) {
+      return e.getMessage();
     } catch (IOException e) {
-      throw new IllegalStateException(
-          "Cannot log artifact " + relative + " to MLflow run " + run.getRunId() + ": " + e, e);
+      throw new UncheckedIOException(
+          "Cannot log artifact " + relative + " to " + root + ": " + e.getMessage(), e);
     }
   }
 
-  private void uploadThroughProxy(String root, String relative, Path file) throws IOException {
+  private MlflowClient cliClient() {
+    if (cliClient == null) {
+      MlflowHttp.Endpoint e = http.endpoint();
+      String token =
+          e.databricks() ? env.get("DATABRICKS_TOKEN") : env.get("MLFLOW_TRACKING_TOKEN");
+      cliClient =
+          new MlflowClient(
+              new BasicMlflowHostCreds(
+                  e.baseUri(),
+                  e.databricks() ? null : env.get("MLFLOW_TRACKING_USERNAME"),
+                  e.databricks() ? null : env.get("MLFLOW_TRACKING_PASSWORD"),
+                  token,
+                  "true".equalsIgnoreCase(env.get("MLFLOW_TRACKING_INSECURE_TLS"))));
+    }
+    return cliClient;
+  }
+
+  private void uploadThroughProxy(String root, String relative, Path file) {
     // mlflow-artifacts:/<exp>/<run>/artifacts -> PUT /api/2.0/mlflow-artifacts/artifacts/<...>
     String base = root.substring("mlflow-artifacts:".length());
     if (base.startsWith("//")) {
-      base = base.substring(base.indexOf('/', 2));
+      int slash = base.indexOf('/', 2);
+      base = slash < 0 ? "" : base.substring(slash);
     }
     StringBuilder path = new StringBuilder("/api/2.0/mlflow-artifacts/artifacts");
-    for (String part : (stripSlash(base) + "/" + relative).split("/")) {
+    for (String part : (MlflowHttp.stripSlash(base) + "/" + relative).split("/")) {
       if (!part.isEmpty()) {
         path.append('/')
             .append(URLEncoder.encode(part, StandardCharsets.UTF_8).replace("+", "%20"));
       }
     }
-    try {
-      HttpResponse<String> r =
-          http.send(
-              request(path.toString()).PUT(HttpRequest.BodyPublishers.ofFile(file)).build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() / 100 != 2) {
-        throw new IOException("HTTP " + r.statusCode() + ": " + r.body());
+    http.put("upload artifact " + relative, path.toString(), file);
+  }
+
+  @Override
+  public void logModel(Path modelDir, String artifactPath) {
+    ArtifactPaths.check(artifactPath);
+    List<Path> files;
+    try (Stream<Path> walk = Files.walk(modelDir)) {
+      files = walk.filter(Files::isRegularFile).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list the model folder " + modelDir, e);
+    }
+    for (Path f : files) {
+      Path parent = modelDir.relativize(f).getParent();
+      String dir =
+          parent == null ? artifactPath : artifactPath + "/" + parent.toString().replace('\\', '/');
+      logArtifact(f, dir);
+    }
+    Path mlmodel = modelDir.resolve("MLmodel");
+    if (Files.isRegularFile(mlmodel)) {
+      // What the UI reads to show the run's logged models.
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("run_id", runId);
+      entry.put("artifact_path", artifactPath);
+      try {
+        Map<String, Object> m = YamlDocs.parse(Files.readString(mlmodel), mlmodel.toString());
+        entry.put("utc_time_created", m.getOrDefault("utc_time_created", Instant.now().toString()));
+        entry.put("flavors", m.get("flavors"));
+        entry.put("model_uuid", m.getOrDefault("model_uuid", UUID.randomUUID().toString()));
+        entry.put("mlflow_version", m.get("mlflow_version"));
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot read " + mlmodel, e);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
+      setTags(Map.of("mlflow.log-model.history", YamlDocs.toJson(List.of(entry))));
     }
   }
 
-  private HttpRequest.Builder request(String path) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri + path)).timeout(timeout);
-    String token = env.get("MLFLOW_TRACKING_TOKEN");
-    String user = env.get("MLFLOW_TRACKING_USERNAME");
-    if (token != null && !token.isEmpty()) {
-      b.header("Authorization", "Bearer " + token);
-    } else if (user != null && !user.isEmpty()) {
-      String pass = env.getOrDefault("MLFLOW_TRACKING_PASSWORD", "");
-      b.header(
-          "Authorization",
-          "Basic "
-              + Base64.getEncoder()
-                  .encodeToString((user + ":" + pass).getBytes(StandardCharsets.UTF_8)));
-    }
-    return b;
+  @Override
+  public String registerModel(String artifactPath, String name, Map<String, String> tags) {
+    return guarded(
+        "model registration '" + name + "'",
+        () -> {
+          try {
+            http.post(
+                "create registered model '" + name + "'",
+                "registered-models/create",
+                Map.of("name", name));
+          } catch (MlflowHttp.Failure f) {
+            if (!f.errorCode().equals("RESOURCE_ALREADY_EXISTS")) {
+              throw f;
+            }
+          }
+          ObjectNode body = JSON.createObjectNode();
+          body.put("name", name);
+          body.put("source", MlflowHttp.stripSlash(artifactUri) + "/" + artifactPath);
+          body.put("run_id", runId);
+          body.put("run_link", runUrl());
+          body.set("tags", pairs(tags, 5000));
+          String version =
+              http.post(
+                      "create a version of registered model '" + name + "'",
+                      "model-versions/create",
+                      body)
+                  .path("model_version")
+                  .path("version")
+                  .asText();
+          Log.info("registered the model as '" + name + "' version " + version);
+          return version;
+        },
+        "");
   }
 
   @Override
   public void finish(boolean succeeded) {
-    if (client != null && run != null) {
-      client.setTerminated(
-          run.getRunId(),
-          succeeded ? RunStatus.FINISHED : RunStatus.FAILED,
-          System.currentTimeMillis());
+    if (runId == null) {
+      return;
     }
+    if (lost != null) {
+      String state;
+      try {
+        endRun("FAILED");
+        state = "The run was marked FAILED.";
+      } catch (MlflowHttp.Failure f) {
+        state =
+            "The run could not be marked FAILED either ("
+                + f.getMessage()
+                + "); it stays RUNNING in the UI until it is ended by hand.";
+      }
+      throw JobErrors.trackingLost(runId, uri, lost.getMessage(), notLogged, state);
+    }
+    endRun(succeeded ? "FINISHED" : "FAILED");
+  }
+
+  private void endRun(String status) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("run_id", runId);
+    body.put("status", status);
+    body.put("end_time", System.currentTimeMillis());
+    http.post("end MLflow run " + runId + " as " + status, "runs/update", body);
+  }
+
+  /** What was not logged because the server was lost (empty when all went through). */
+  public List<String> notLogged() {
+    return List.copyOf(notLogged);
   }
 
   @Override
   public String runUrl() {
-    return run == null
-        ? ""
-        : Secrets.redactUri(uri)
-            + "/#/experiments/"
-            + run.getExperimentId()
-            + "/runs/"
-            + run.getRunId();
+    if (runId == null) {
+      return "";
+    }
+    MlflowHttp.Endpoint e = http.endpoint();
+    return e.display()
+        + (e.databricks() ? "/#mlflow/experiments/" : "/#/experiments/")
+        + experimentId
+        + "/runs/"
+        + runId;
+  }
+
+  /** The run's artifact root URI as the server reported it. */
+  public String artifactUri() {
+    return artifactUri;
   }
 
   @Override
   public void close() {
-    if (client != null) {
-      client.close();
+    if (cliClient != null) {
+      cliClient.close();
     }
   }
 
-  private static String stripSlash(String s) {
-    String out = s == null ? "" : s.trim();
-    while (out.endsWith("/")) {
-      out = out.substring(0, out.length() - 1);
+  private void guarded(String what, Runnable call) {
+    guarded(
+        what,
+        () -> {
+          call.run();
+          return null;
+        },
+        null);
+  }
+
+  /**
+   * Runs one logging call. Once the server is lost (retries exhausted), later calls are skipped and
+   * recorded, so the compute goes on and its outputs are kept; {@link #finish} then fails the job.
+   */
+  private <T> T guarded(String what, Supplier<T> call, T skipped) {
+    if (runId == null) {
+      throw new IllegalStateException("Cannot log " + what + ": the MLflow run was not started");
     }
+    if (lost != null) {
+      notLogged.add(what);
+      return skipped;
+    }
+    try {
+      return call.get();
+    } catch (MlflowHttp.Failure f) {
+      if (!f.unreachable()) {
+        throw f;
+      }
+      lost = f;
+      notLogged.add(what);
+      Log.warn(
+          f.getMessage()
+              + ". Tracking stops here: the job goes on, keeps its outputs and fails at the end"
+              + " naming what was not logged");
+      return skipped;
+    }
+  }
+
+  private static ArrayNode pairs(Map<String, String> map, int maxValue) {
+    ArrayNode out = JSON.createArrayNode();
+    map.forEach(
+        (k, v) -> {
+          ObjectNode n = JSON.createObjectNode();
+          n.put("key", k);
+          String value = v == null ? "" : v;
+          n.put("value", value.length() > maxValue ? value.substring(0, maxValue) : value);
+          out.add(n);
+        });
     return out;
+  }
+
+  private static String describe(String what, java.util.Collection<String> keys) {
+    List<String> list = new ArrayList<>(keys);
+    String shown = String.join(", ", list.subList(0, Math.min(3, list.size())));
+    return what + " " + shown + (list.size() > 3 ? ", ... (" + list.size() + ")" : "");
+  }
+
+  private static String schemeOf(String uri) {
+    if (uri.startsWith("/")) {
+      return "";
+    }
+    int colon = uri.indexOf(':');
+    return colon <= 0 ? "" : uri.substring(0, colon).toLowerCase(Locale.ROOT);
   }
 }

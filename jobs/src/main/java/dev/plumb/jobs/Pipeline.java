@@ -1,9 +1,17 @@
 package dev.plumb.jobs;
 
+import static org.apache.spark.sql.functions.col;
+
 import dev.plumb.features.FeatureSetVersion;
+import dev.plumb.features.Splits;
+import dev.plumb.features.YamlDocs;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -21,14 +29,126 @@ final class Pipeline {
       String runUrl,
       double seconds) {}
 
+  /** The MLflow model's artifact path in the run. */
+  static final String MODEL_ARTIFACT = "model";
+
+  /** The MLflow model folder Plumb writes inside each trained model's folder. */
+  static final String MLFLOW_MODEL_DIR = "mlflow-model";
+
+  private static final int EXAMPLE_ROWS = 5;
+
   private Pipeline() {}
+
+  /**
+   * Logs the trained model in MLflow's format (booster cut to its best iteration, signature, input
+   * example from the test split) and registers it when {@code tracking.register_model} is set.
+   */
+  private static void logModel(
+      SparkSession spark,
+      PlumbConfig config,
+      RunTracker tracker,
+      TrainStage.Result train,
+      String runId) {
+    List<String> names = train.model().featureNames();
+    Path setDir = FeaturesStage.resolve(config, train.featureSetVersion());
+    List<double[]> example = new ArrayList<>();
+    for (Row r :
+        spark
+            .read()
+            .format("delta")
+            .load(setDir.resolve(FeaturesStage.DATA).toString())
+            .filter(col(Splits.COLUMN).equalTo(Splits.TEST))
+            .select(names.stream().map(n -> col(n).cast("double")).toArray(Column[]::new))
+            .limit(EXAMPLE_ROWS)
+            .collectAsList()) {
+      double[] row = new double[names.size()];
+      for (int i = 0; i < row.length; i++) {
+        row[i] = r.isNullAt(i) ? Double.NaN : r.getDouble(i);
+      }
+      example.add(row);
+    }
+    Path dir =
+        MlflowModelFiles.writeModel(
+            train.modelDir(),
+            train.modelDir().resolve(MLFLOW_MODEL_DIR),
+            names,
+            train.model().bestIteration() + 1,
+            example,
+            runId);
+    tracker.logModel(dir, MODEL_ARTIFACT);
+    String name = config.string("tracking.register_model");
+    if (!name.isEmpty()) {
+      String version = tracker.registerModel(MODEL_ARTIFACT, name, modelTags(config));
+      if (!version.isEmpty()) {
+        tracker.setTags(
+            Map.of("plumb.registered_model", name, "plumb.registered_model_version", version));
+      }
+    }
+  }
+
+  /** {@code tracking.model_tags} as a map. */
+  static Map<String, String> modelTags(PlumbConfig config) {
+    Map<String, String> tags = new LinkedHashMap<>();
+    for (String pair : config.list("tracking.model_tags")) {
+      int eq = pair.indexOf('=');
+      if (eq <= 0) {
+        throw JobErrors.badValue(ConfigKeys.find("tracking.model_tags"), pair, config.source());
+      }
+      tags.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+    }
+    return tags;
+  }
+
+  /** The raw input as MLflow sees it: where it was read from and its content fingerprint. */
+  static RunTracker.DatasetInput inputDataset(PlumbConfig config, IngestStage.Result ingest) {
+    String input = config.string("ingest.input");
+    if (input.isEmpty()) {
+      input = config.pathOr("ingest.input", "demo-data").toString();
+    }
+    boolean delta = config.string("ingest.format").equals("delta");
+    Map<String, Object> source = new LinkedHashMap<>();
+    source.put(delta ? "path" : "uri", input);
+    Map<String, Object> profile = new LinkedHashMap<>();
+    profile.put("fingerprint", ingest.fingerprint());
+    profile.put("contract_hash", ingest.contractHash());
+    profile.put("rows_read", ingest.rowsRead());
+    profile.put("rows_clean", ingest.rowsClean());
+    profile.put("rows_quarantined", ingest.rowsQuarantined());
+    profile.put("files_read", ingest.filesRead());
+    return new RunTracker.DatasetInput(
+        "input",
+        ingest.fingerprint(),
+        delta
+            ? "delta_table"
+            : (input.contains("://") ? input.substring(0, input.indexOf(':')) : "local"),
+        YamlDocs.toJson(source),
+        "ingest",
+        YamlDocs.toJson(profile));
+  }
+
+  /** The feature set the model trains on; its digest is the content-hashed version. */
+  static RunTracker.DatasetInput featureSetDataset(PlumbConfig config, String version, Path dir) {
+    Map<String, Object> source = new LinkedHashMap<>();
+    source.put("path", dir.resolve(FeaturesStage.DATA).toString());
+    Map<String, Object> profile = new LinkedHashMap<>();
+    profile.put("feature_set", config.string("features.name"));
+    profile.put("version", version);
+    return new RunTracker.DatasetInput(
+        "feature-set " + config.string("features.name"),
+        version,
+        "delta_table",
+        YamlDocs.toJson(source),
+        "training",
+        YamlDocs.toJson(profile));
+  }
 
   static Outcome run(
       String job, SparkSession spark, PlumbConfig config, RunTracker tracker, Path resolvedConfig) {
     long start = System.nanoTime();
     Map<String, String> tags = new LinkedHashMap<>(Provenance.tags(spark));
     tags.put("plumb.job", job);
-    tracker.start("plumb-" + job, tags);
+    tracker.configure(config);
+    String runId = tracker.start("plumb-" + job, tags);
     boolean ok = false;
     try {
       tracker.logParams(config.redacted());
@@ -55,6 +175,7 @@ final class Pipeline {
                 "plumb.data_fingerprint", ingest.fingerprint(),
                 "plumb.contract_hash", ingest.contractHash()));
         tracker.logArtifact(ingest.report(), "ingest");
+        tracker.logInputs(List.of(inputDataset(config, ingest)));
       }
       if (all || job.equals("features")) {
         Log.Timed<FeaturesStage.Result> t =
@@ -67,6 +188,8 @@ final class Pipeline {
                 "plumb.feature_set_built", String.valueOf(features.built()),
                 "plumb.feature_code_version", FeatureSetVersion.CODE_VERSION));
         tracker.logArtifact(features.directory().resolve(FeaturesStage.MANIFEST), "features");
+        tracker.logInputs(
+            List.of(featureSetDataset(config, features.version().id(), features.directory())));
       }
       if (all || job.equals("train")) {
         Log.Timed<TrainStage.Result> t =
@@ -84,17 +207,17 @@ final class Pipeline {
         Map<String, String> resolved = new LinkedHashMap<>();
         train.model().params().forEach((k, v) -> resolved.put("xgboost." + k, String.valueOf(v)));
         tracker.logParams(resolved);
-        for (String f :
-            new String[] {
-              TrainStage.MODEL_FILE,
-              TrainStage.MODEL_META,
-              FeaturesStage.TRANSFORM,
-              "MLmodel",
-              dev.plumb.training.ModelFormat.JSON.fileName()
-            }) {
-          if (java.nio.file.Files.isRegularFile(train.modelDir().resolve(f))) {
-            tracker.logArtifact(train.modelDir().resolve(f), "model");
-          }
+        if (!all) {
+          Path setDir = FeaturesStage.resolve(config, train.featureSetVersion());
+          tracker.logInputs(List.of(featureSetDataset(config, train.featureSetVersion(), setDir)));
+        }
+        Object device = train.model().params().get("device");
+        tracker.setTags(
+            Map.of(
+                "plumb.device",
+                device == null ? config.string("train.device") : device.toString()));
+        if (!runId.isEmpty()) {
+          logModel(spark, config, tracker, train, runId);
         }
       }
       if (all || job.equals("evaluate")) {

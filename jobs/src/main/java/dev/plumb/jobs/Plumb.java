@@ -28,7 +28,8 @@ public final class Plumb {
           "  demo       write the sample dataset (if missing) and run the whole pipeline on it",
           "  ingest     check the input against the data contract; clean + quarantine Delta tables",
           "  features   build (or reuse) the versioned feature set from the clean table;"
-              + " 'features list' lists the stored versions",
+              + " 'features list' lists the stored versions; 'features apply --version V --input"
+              + " RAW --output OUT' applies a stored version's fitted transform to new data",
           "  train      train XGBoost on the feature set's train split, early-stopping on"
               + " validation",
           "  evaluate   score the test split once; fast or full evaluation, JSON + HTML report, gates",
@@ -41,6 +42,9 @@ public final class Plumb {
           "  --tracking MODE      mlflow (default; needs MLFLOW_TRACKING_URI or tracking.uri) or"
               + " none",
           "  --force              rebuild the feature set even when its version is stored",
+          "  --version V          features apply: the stored feature-set version to apply",
+          "  --input PATH         features apply: raw data (a Delta table or a Parquet folder)",
+          "  --output PATH        features apply: where the feature rows go (a Delta table)",
           "  --help               this text");
 
   private Plumb() {}
@@ -79,6 +83,34 @@ public final class Plumb {
       }
       FeaturesStage.list(config).forEach(out::println);
       return 0;
+    }
+    if (inv.job().equals("features") && inv.action().equals("apply")) {
+      PlumbConfig config;
+      try {
+        config = PlumbConfig.load(inv.conf(), inv.sets(), env);
+      } catch (IllegalArgumentException e) {
+        err.println("plumb: " + e.getMessage());
+        return 2;
+      }
+      try {
+        SparkSession spark = SparkSessions.create(config, "plumb-features-apply");
+        spark.sparkContext().setLogLevel("WARN");
+        long rows =
+            FeaturesStage.apply(
+                spark,
+                config,
+                inv.options().getOrDefault("--version", ""),
+                Path.of(inv.options().getOrDefault("--input", "")).toAbsolutePath(),
+                Path.of(inv.options().getOrDefault("--output", "")).toAbsolutePath());
+        out.println("features apply: " + rows + " rows written");
+        return 0;
+      } catch (JobErrors.UsageException e) {
+        err.println("plumb: " + e.getMessage());
+        return 2;
+      } catch (Exception e) { // Spark throws checked SparkException from Scala code, undeclared
+        err.println("plumb features apply failed: " + Secrets.redactUri(messageOf(e)));
+        return 1;
+      }
     }
     if (inv.job().equals("keys")) {
       out.println("Config keys (precedence: --set > config file > default):");
@@ -148,14 +180,20 @@ public final class Plumb {
   }
 
   /** A parsed command line. */
-  record Invocation(String job, String action, Path conf, List<String> sets, boolean help) {}
+  record Invocation(
+      String job,
+      String action,
+      Path conf,
+      List<String> sets,
+      boolean help,
+      Map<String, String> options) {}
 
   static Invocation parse(String[] args) {
     if (args.length == 0) {
       throw JobErrors.usage("no job given; one of " + JOBS);
     }
     if (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
-      return new Invocation("help", "", null, List.of(), true);
+      return new Invocation("help", "", null, List.of(), true, Map.of());
     }
     String job = args[0];
     if (!JOBS.contains(job)) {
@@ -166,10 +204,13 @@ public final class Plumb {
     boolean help = false;
     String action = "";
     int first = 1;
-    if (job.equals("features") && args.length > 1 && args[1].equals("list")) {
-      action = "list";
+    if (job.equals("features")
+        && args.length > 1
+        && (args[1].equals("list") || args[1].equals("apply"))) {
+      action = args[1];
       first = 2;
     }
+    Map<String, String> options = new java.util.LinkedHashMap<>();
     for (int i = first; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -184,6 +225,12 @@ public final class Plumb {
         case "--set" -> sets.add(value(args, ++i, a));
         case "--tracking" -> sets.add("tracking.mode=" + value(args, ++i, a));
         case "--force" -> sets.add("features.force=true");
+        case "--version", "--input", "--output" -> {
+          if (!action.equals("apply")) {
+            throw JobErrors.usage(a + " is an option of 'features apply' only");
+          }
+          options.put(a, value(args, ++i, a));
+        }
         default -> {
           if (a.startsWith("--set=")) {
             sets.add(a.substring(6));
@@ -197,7 +244,14 @@ public final class Plumb {
         }
       }
     }
-    return new Invocation(job, action, conf, sets, help);
+    if (action.equals("apply")) {
+      for (String required : List.of("--version", "--input", "--output")) {
+        if (!options.containsKey(required)) {
+          throw JobErrors.usage("features apply needs " + required);
+        }
+      }
+    }
+    return new Invocation(job, action, conf, sets, help, options);
   }
 
   private static String value(String[] args, int i, String option) {

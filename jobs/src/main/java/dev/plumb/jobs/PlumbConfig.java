@@ -59,6 +59,12 @@ public final class PlumbConfig {
       for (Map.Entry<String, Object> e : flat.entrySet()) {
         put(values, e.getKey(), e.getValue(), file.toString());
       }
+      // A spec named in a config file is found relative to that file, from any working directory.
+      String spec = String.valueOf(values.get("features.spec"));
+      if (flat.containsKey("features.spec") && !spec.isEmpty() && !Path.of(spec).isAbsolute()) {
+        Path dir = file.toAbsolutePath().getParent();
+        values.put("features.spec", dir.resolve(spec).normalize().toString());
+      }
       source = file.toString();
     }
     boolean uriSet =
@@ -79,6 +85,14 @@ public final class PlumbConfig {
     if (!uriSet && String.valueOf(values.get("tracking.uri")).isEmpty()) {
       String fromEnv = env.getOrDefault("MLFLOW_TRACKING_URI", "");
       values.put("tracking.uri", fromEnv);
+    }
+    String specFile = String.valueOf(values.get("features.spec"));
+    if (!specFile.isEmpty()) {
+      // The spec file names the feature set, label and key; the other stages read these keys.
+      FeatureSetSpec spec = FeatureSetSpec.load(Path.of(specFile));
+      values.put("features.name", spec.name());
+      values.put("features.label", spec.labelColumn());
+      values.put("features.key", spec.keyColumn());
     }
     PlumbConfig config = new PlumbConfig(values, source);
     config.validate();
@@ -215,9 +229,16 @@ public final class PlumbConfig {
     return out;
   }
 
-  /** The feature-set spec these settings declare. */
+  /**
+   * The feature-set spec: the {@code features.spec} file, or else the one the {@code features.*}
+   * column keys declare.
+   */
   public FeatureSetSpec featureSetSpec() {
-    return new FeatureSetSpec(
+    String file = string("features.spec");
+    if (!file.isEmpty()) {
+      return FeatureSetSpec.load(Path.of(file));
+    }
+    return FeatureSetSpec.ofColumns(
         string("features.name"),
         string("features.label"),
         string("features.key"),

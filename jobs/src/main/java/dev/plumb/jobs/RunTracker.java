@@ -1,10 +1,32 @@
 package dev.plumb.jobs;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /** The port to experiment tracking (MLflow); one run per job. */
 public interface RunTracker extends AutoCloseable {
+
+  /**
+   * One input dataset of a run, for lineage in the tracking UI.
+   *
+   * @param name a short name (e.g. "raw", "clean", "feature-set")
+   * @param digest the content fingerprint (MLflow keeps at most 36 characters)
+   * @param sourceType where it lives ("local", "delta", "path", ...)
+   * @param source JSON describing the location (e.g. {@code {"uri": "...", "version": 3}})
+   * @param context what the run used it for ("training", "evaluation", "ingest", ...)
+   * @param profile JSON with facts about it (row counts, the full fingerprint), or ""
+   */
+  record DatasetInput(
+      String name,
+      String digest,
+      String sourceType,
+      String source,
+      String context,
+      String profile) {}
+
+  /** Reads tracking settings (retry budget, registry name, ...) from the resolved config. */
+  default void configure(PlumbConfig config) {}
 
   /** Starts the run; returns its id ("" when not tracking). */
   String start(String runName, Map<String, String> tags);
@@ -19,8 +41,25 @@ public interface RunTracker extends AutoCloseable {
   /** Logs a series of values of one metric, one per step starting at 0. */
   void logMetricHistory(String key, float[] values);
 
+  /** Records the run's input datasets (name, source, digest). */
+  default void logInputs(List<DatasetInput> inputs) {}
+
   /** Uploads a local file under {@code artifactDir} ("" for the root). */
   void logArtifact(Path file, String artifactDir);
+
+  /**
+   * Uploads an MLflow model folder (with its {@code MLmodel} file) under {@code artifactPath} and
+   * records it as the run's logged model.
+   */
+  default void logModel(Path modelDir, String artifactPath) {}
+
+  /**
+   * Registers the model logged under {@code artifactPath} in the Model Registry; returns the new
+   * version ("" when not tracking).
+   */
+  default String registerModel(String artifactPath, String name, Map<String, String> tags) {
+    return "";
+  }
 
   /** Ends the run as FINISHED or FAILED. */
   void finish(boolean succeeded);

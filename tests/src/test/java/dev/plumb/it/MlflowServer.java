@@ -30,14 +30,16 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
   private final Process process;
   private final String uri;
   private final Path dir;
+  private final List<String> artifactArgs;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final ObjectMapper json = new ObjectMapper();
 
-  private MlflowServer(Process process, String uri, Path dir) {
+  private MlflowServer(Process process, String uri, Path dir, List<String> artifactArgs) {
     this.process = process;
     this.uri = uri;
     this.dir = dir;
+    this.artifactArgs = artifactArgs;
   }
 
   /** The project root (the Maven reactor root). */
@@ -58,6 +60,39 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
   }
 
   private static MlflowServer start() throws Exception {
+    Path dir = Files.createTempDirectory("plumb-mlflow-it");
+    return launch(
+        dir,
+        freePort(),
+        List.of(
+            "--artifacts-destination", dir.resolve("artifacts").toString(), "--serve-artifacts"));
+  }
+
+  /**
+   * A server of one's own (stopped by {@link #close()}), e.g. to stop it mid-run or to give it a
+   * different artifact store. {@code artifactArgs} are the artifact options of {@code mlflow
+   * server}; "{dir}" in them is replaced by the server's folder.
+   */
+  public static MlflowServer startOwn(List<String> artifactArgs) throws Exception {
+    Path dir = Files.createTempDirectory("plumb-mlflow-own");
+    return launch(
+        dir,
+        freePort(),
+        artifactArgs.stream().map(a -> a.replace("{dir}", dir.toString())).toList());
+  }
+
+  /** Starts this server again on the same port and store (after {@link #close()}). */
+  public MlflowServer restart() throws Exception {
+    return launch(dir, Integer.parseInt(uri.substring(uri.lastIndexOf(':') + 1)), artifactArgs);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static Path mlflowExecutable() throws Exception {
     Path root = root();
     Process setup =
         new ProcessBuilder(root.resolve("cluster/local/python-env.sh").toString())
@@ -68,32 +103,37 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
       throw new IllegalStateException(
           "Cannot set up the MLflow server venv: cluster/local/python-env.sh failed");
     }
-    Path mlflow = Path.of(python.trim()).resolveSibling("mlflow");
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    Path dir = Files.createTempDirectory("plumb-mlflow-it");
+    return Path.of(python.trim()).resolveSibling("mlflow");
+  }
+
+  /** The venv's python (MLflow, XGBoost and pandas installed). */
+  public static Path python() throws Exception {
+    return mlflowExecutable().resolveSibling("python");
+  }
+
+  private static MlflowServer launch(Path dir, int port, List<String> artifactArgs)
+      throws Exception {
+    Path mlflow = mlflowExecutable();
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                mlflow.toString(),
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                String.valueOf(port),
+                "--workers",
+                "1",
+                "--backend-store-uri",
+                "sqlite:///" + dir.resolve("mlflow.db")));
+    command.addAll(artifactArgs);
     Process server =
-        new ProcessBuilder(
-                List.of(
-                    mlflow.toString(),
-                    "server",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    String.valueOf(port),
-                    "--workers",
-                    "1",
-                    "--backend-store-uri",
-                    "sqlite:///" + dir.resolve("mlflow.db"),
-                    "--artifacts-destination",
-                    dir.resolve("artifacts").toString(),
-                    "--serve-artifacts"))
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("server.log").toFile())
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
             .start();
-    MlflowServer s = new MlflowServer(server, "http://127.0.0.1:" + port, dir);
+    MlflowServer s = new MlflowServer(server, "http://127.0.0.1:" + port, dir, artifactArgs);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
     while (System.nanoTime() < deadline) {
       if (!server.isAlive()) {
@@ -111,7 +151,7 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
       } catch (IOException e) {
         // not up yet
       }
-      Thread.sleep(500);
+      Thread.sleep(250);
     }
     s.close();
     throw new IllegalStateException(
@@ -185,7 +225,46 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
     }
   }
 
-  Path dir() {
+  /** The server's folder (SQLite store, artifacts, log). */
+  public Path dir() {
     return dir;
+  }
+
+  /** POST JSON to a REST endpoint; fails on a non-200 answer. */
+  public JsonNode post(String path, String jsonBody) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(uri + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(jsonBody))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("POST " + path + " -> " + r.statusCode() + " " + r.body());
+    }
+    return json.readTree(r.body());
+  }
+
+  /** Every artifact path of a run (recursively), through the REST API. */
+  public List<String> artifactPaths(String runId) throws Exception {
+    List<String> out = new java.util.ArrayList<>();
+    java.util.ArrayDeque<String> dirs = new java.util.ArrayDeque<>(List.of(""));
+    while (!dirs.isEmpty()) {
+      String d = dirs.pop();
+      JsonNode files =
+          d.isEmpty()
+              ? get("/api/2.0/mlflow/artifacts/list", "run_id", runId).get("files")
+              : get("/api/2.0/mlflow/artifacts/list", "run_id", runId, "path", d).get("files");
+      if (files != null) {
+        for (JsonNode f : files) {
+          if (f.path("is_dir").asBoolean()) {
+            dirs.push(f.get("path").asText());
+          } else {
+            out.add(f.get("path").asText());
+          }
+        }
+      }
+    }
+    return out;
   }
 }

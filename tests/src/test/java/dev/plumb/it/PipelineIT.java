@@ -35,8 +35,16 @@ class PipelineIT {
 
   private static final Pattern RUN_URL = Pattern.compile("/#/experiments/(\\d+)/runs/([0-9a-f]+)");
 
+  /** Planted in the config and the environment; must appear in no param, tag, artifact or log. */
+  static final String CONFIG_SECRET = "plmb-CONFIG-s3cr3t-7d1e";
+
+  static final String TOKEN_SECRET = "plmb-TOKEN-s3cr3t-90ab";
+
   @TempDir static Path work;
   static MlflowServer mlflow;
+  static String demoRunId;
+  static Outcome demoOutcome;
+  static final LogCapture LOGS = new LogCapture();
 
   @BeforeAll
   static void server(MlflowServer server) {
@@ -62,11 +70,14 @@ class PipelineIT {
       args.add("--set");
       args.add(s);
     }
+    args.addAll(specOverride());
     args.addAll(List.of(extra));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Map<String, String> env = new HashMap<>();
     env.put("MLFLOW_TRACKING_URI", mlflow.uri());
+    // The local server has no auth: the token is sent and ignored, and must leak nowhere.
+    env.put("MLFLOW_TRACKING_TOKEN", TOKEN_SECRET);
     int code =
         Plumb.run(
             args.toArray(new String[0]),
@@ -75,6 +86,18 @@ class PipelineIT {
             new PrintStream(err, true, StandardCharsets.UTF_8));
     return new Outcome(
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Points {@code features.spec} (when this build has it) at the example spec by absolute path, as
+   * the tests do not run from the project root.
+   */
+  static List<String> specOverride() {
+    if (dev.plumb.jobs.ConfigKeys.find("features.spec") == null) {
+      return List.of();
+    }
+    return List.of(
+        "--set", "features.spec=" + MlflowServer.root().resolve("conf/features/demo.yaml"));
   }
 
   static String runId(Outcome o) {
@@ -86,10 +109,23 @@ class PipelineIT {
   @Test
   @Order(1)
   void demoRunsThePipelineAndTracksParamsMetricsAndTheModel(SparkSession spark) throws Exception {
-    Outcome o = plumb("demo");
+    Outcome o;
+    try (LogCapture.Session capture = LOGS.start()) {
+      o =
+          plumb(
+              "demo",
+              "--set",
+              "tracking.register_model=plumb-it-model",
+              "--set",
+              "tracking.model_tags=team=risk,stage=candidate",
+              "--set",
+              "spark.conf.spark.hadoop.fs.s3a.secret.key=" + CONFIG_SECRET);
+    }
+    demoOutcome = o;
     assertThat(o.code()).as(o.err()).isZero();
     assertThat(o.out()).contains("ROC-AUC").contains("(built)").contains(mlflow.uri());
     String runId = runId(o);
+    demoRunId = runId;
 
     JsonNode run = mlflow.get("/api/2.0/mlflow/runs/get", "run_id", runId).get("run");
     assertThat(run.get("info").get("status").asText()).isEqualTo("FINISHED");
@@ -127,12 +163,20 @@ class PipelineIT {
     List<String> names = new ArrayList<>();
     files.forEach(f -> names.add(f.get("path").asText()));
     assertThat(names).contains("model/model.ubj", "model/MLmodel", "model/transform.json");
+    assertThat(names)
+        .contains(
+            "model/input_example.json",
+            "model/conda.yaml",
+            "model/python_env.yaml",
+            "model/requirements.txt",
+            "model/model.json");
+    // The logged booster is the local MLflow model folder's (cut to the best iteration).
     Path local =
         Files.list(work.resolve("models"))
             .filter(Files::isDirectory)
             .findFirst()
             .orElseThrow()
-            .resolve("model.ubj");
+            .resolve("mlflow-model/model.ubj");
     assertThat(mlflow.artifact(runId, "model/model.ubj")).isEqualTo(Files.readAllBytes(local));
     String html =
         new String(mlflow.artifact(runId, "evaluation/evaluation.html"), StandardCharsets.UTF_8);
@@ -163,4 +207,232 @@ class PipelineIT {
     assertThat(o.code()).as(o.err()).isZero();
     assertThat(o.out()).contains("(tracking off)").contains("ROC-AUC");
   }
+
+  static Map<String, String> tagsOf(String runId) throws Exception {
+    return MlflowServer.pairs(
+        mlflow.get("/api/2.0/mlflow/runs/get", "run_id", runId).get("run").get("data").get("tags"));
+  }
+
+  @Test
+  @Order(4)
+  void theRunHasSourceTagsDatasetInputsAndARegisteredModelVersion() throws Exception {
+    JsonNode run = mlflow.get("/api/2.0/mlflow/runs/get", "run_id", demoRunId).get("run");
+    Map<String, String> tags = MlflowServer.pairs(run.get("data").get("tags"));
+    assertThat(tags)
+        .containsEntry("mlflow.source.type", "JOB")
+        .containsEntry("mlflow.source.name", "dev.plumb.jobs.Plumb")
+        .containsEntry("mlflow.runName", "plumb-demo")
+        .containsEntry("mlflow.user", System.getProperty("user.name"))
+        .containsEntry("plumb.device", "cpu")
+        .containsEntry("plumb.registered_model", "plumb-it-model")
+        .containsKeys("plumb.contract_hash", "plumb.xgboost_version", "plumb.delta_version");
+    assertThat(tags.get("mlflow.source.git.commit")).matches("[0-9a-f]{40}");
+    assertThat(tags.get("plumb.git.dirty")).isIn("true", "false");
+    JsonNode history = YAML.readTree(tags.get("mlflow.log-model.history"));
+    assertThat(history.get(0).get("artifact_path").asText()).isEqualTo("model");
+    assertThat(history.get(0).get("flavors").has("python_function")).isTrue();
+
+    // Dataset inputs: the raw input (digest = its content fingerprint) and the feature set.
+    Map<String, JsonNode> inputs = new HashMap<>();
+    run.get("inputs")
+        .get("dataset_inputs")
+        .forEach(d -> inputs.put(d.get("dataset").get("name").asText(), d));
+    assertThat(inputs).hasSize(2).containsKey("input");
+    String setName =
+        inputs.keySet().stream()
+            .filter(n -> n.startsWith("feature-set "))
+            .findFirst()
+            .orElseThrow();
+    JsonNode raw = inputs.get("input").get("dataset");
+    String fingerprint = tags.get("plumb.data_fingerprint");
+    assertThat(raw.get("digest").asText()).isEqualTo(fingerprint.substring(0, 36));
+    assertThat(raw.get("source_type").asText()).isEqualTo("local");
+    assertThat(YAML.readTree(raw.get("source").asText()).get("uri").asText())
+        .isEqualTo(work.resolve("demo-data").toString());
+    JsonNode profile = YAML.readTree(raw.get("profile").asText());
+    assertThat(profile.get("fingerprint").asText()).isEqualTo(fingerprint);
+    assertThat(profile.get("rows_read").asLong()).isEqualTo(30_008L);
+    assertThat(MlflowServer.pairs(inputs.get("input").get("tags")))
+        .containsEntry("mlflow.data.context", "ingest");
+    JsonNode set = inputs.get(setName).get("dataset");
+    assertThat(set.get("digest").asText()).isEqualTo(tags.get("plumb.feature_set_version"));
+    assertThat(set.get("source_type").asText()).isEqualTo("delta_table");
+
+    // The Model Registry: a version from this run, with the configured tags.
+    JsonNode version =
+        mlflow
+            .get(
+                "/api/2.0/mlflow/model-versions/get",
+                "name",
+                "plumb-it-model",
+                "version",
+                tags.get("plumb.registered_model_version"))
+            .get("model_version");
+    assertThat(version.get("run_id").asText()).isEqualTo(demoRunId);
+    assertThat(version.get("source").asText()).endsWith("/" + demoRunId + "/artifacts/model");
+    assertThat(MlflowServer.pairs(version.get("tags")))
+        .containsEntry("team", "risk")
+        .containsEntry("stage", "candidate");
+
+    // The MLmodel file: both flavors, environment files, signature and input example.
+    JsonNode mlmodel = YAML.readTree(mlflow.artifact(demoRunId, "model/MLmodel"));
+    JsonNode xgb = mlmodel.get("flavors").get("xgboost");
+    assertThat(xgb.get("data").asText()).isEqualTo("model.ubj");
+    assertThat(xgb.get("model_format").asText()).isEqualTo("ubj");
+    assertThat(xgb.get("model_class").asText()).isEqualTo("xgboost.core.Booster");
+    assertThat(xgb.get("xgb_version").asText()).isEqualTo("3.2.0");
+    JsonNode pyfunc = mlmodel.get("flavors").get("python_function");
+    assertThat(pyfunc.get("loader_module").asText()).isEqualTo("mlflow.xgboost");
+    assertThat(pyfunc.get("env").get("virtualenv").asText()).isEqualTo("python_env.yaml");
+    assertThat(mlmodel.get("run_id").asText()).isEqualTo(demoRunId);
+    JsonNode signature = YAML.readTree(mlmodel.get("signature").get("inputs").asText());
+    List<String> featureNames = new ArrayList<>();
+    signature.forEach(c -> featureNames.add(c.get("name").asText()));
+    JsonNode meta = YAML.readTree(localModelDir(demoRunId).resolve("model.json").toFile());
+    assertThat(featureNames).isEqualTo(toList(meta.get("feature_names"))).isNotEmpty();
+    assertThat(
+            new String(
+                mlflow.artifact(demoRunId, "model/requirements.txt"), StandardCharsets.UTF_8))
+        .contains("mlflow==2.17.2")
+        .contains("xgboost==3.2.0");
+  }
+
+  @Test
+  @Order(5)
+  void pythonMlflowLoadsTheLoggedModelAndScoresAsJavaDoes(SparkSession spark) throws Exception {
+    Path example = work.resolve("input_example.json");
+    Files.write(example, mlflow.artifact(demoRunId, "model/input_example.json"));
+    Path script = work.resolve("load_model.py");
+    Files.writeString(
+        script,
+        String.join(
+            "\n",
+            "import json, sys",
+            "import mlflow.pyfunc, mlflow.xgboost, pandas as pd, xgboost as xgb",
+            "run_id, example = sys.argv[1], json.load(open(sys.argv[2]))",
+            "df = pd.DataFrame(example['data'], columns=example['columns'], dtype='float64')",
+            "pyfunc = mlflow.pyfunc.load_model(f'runs:/{run_id}/model')",
+            "booster = mlflow.xgboost.load_model(f'runs:/{run_id}/model')",
+            "print(json.dumps({",
+            "  'pyfunc': [float(x) for x in pyfunc.predict(df)],",
+            "  'xgboost': [float(x) for x in booster.predict(xgb.DMatrix(df))],",
+            "  'class': type(booster).__name__,",
+            "  'inputs': pyfunc.metadata.get_input_schema().input_names(),",
+            "}))",
+            ""));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                MlflowServer.python().toString(), script.toString(), demoRunId, example.toString())
+            .redirectErrorStream(false);
+    pb.environment().put("MLFLOW_TRACKING_URI", mlflow.uri());
+    Process p = pb.start();
+    java.util.concurrent.CompletableFuture<String> stderr =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+              } catch (java.io.IOException e) {
+                return e.toString();
+              }
+            });
+    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(stderr.get()).isZero();
+    String lastLine = stdout.strip().substring(stdout.strip().lastIndexOf('\n') + 1);
+    JsonNode py = YAML.readTree(lastLine);
+    assertThat(py.get("class").asText()).isEqualTo("Booster");
+
+    // Java: the same rows scored by Plumb's scorer with the full local booster up to the best
+    // iteration, as the evaluation does.
+    JsonNode ex = YAML.readTree(example.toFile());
+    List<String> names = new ArrayList<>();
+    ex.get("columns").forEach(c -> names.add(c.asText()));
+    List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+    ex.get("data")
+        .forEach(
+            r -> {
+              Object[] values = new Object[names.size()];
+              for (int i = 0; i < values.length; i++) {
+                values[i] = r.get(i).isNull() ? null : r.get(i).asDouble();
+              }
+              rows.add(org.apache.spark.sql.RowFactory.create(values));
+            });
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType();
+    for (String n : names) {
+      schema = schema.add(n, org.apache.spark.sql.types.DataTypes.DoubleType, true);
+    }
+    assertThat(names).isEqualTo(toList(py.get("inputs")));
+    assertThat(rows).hasSize(5);
+    Path modelDir = localModelDir(demoRunId);
+    JsonNode meta = YAML.readTree(modelDir.resolve("model.json").toFile());
+    int best = meta.get("best_iteration").asInt();
+    List<org.apache.spark.sql.Row> scored =
+        dev.plumb.training.ModelFiles.score(
+                Files.readAllBytes(modelDir.resolve("model.ubj")),
+                names,
+                spark.createDataFrame(rows, schema),
+                best + 1)
+            .collectAsList();
+    for (int i = 0; i < rows.size(); i++) {
+      double java = scored.get(i).getDouble(names.size());
+      assertThat(py.get("pyfunc").get(i).asDouble())
+          .as("row " + i)
+          .isCloseTo(java, org.assertj.core.data.Offset.offset(1e-6));
+      assertThat(py.get("xgboost").get(i).asDouble())
+          .as("row " + i)
+          .isCloseTo(java, org.assertj.core.data.Offset.offset(1e-6));
+    }
+  }
+
+  private static List<String> toList(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
+  /** The trained model folder whose MLflow model was logged to {@code runId}. */
+  private static Path localModelDir(String runId) throws Exception {
+    try (java.util.stream.Stream<Path> dirs = Files.list(work.resolve("models"))) {
+      return dirs.filter(d -> Files.isRegularFile(d.resolve("mlflow-model/MLmodel")))
+          .filter(
+              d -> {
+                try {
+                  return Files.readString(d.resolve("mlflow-model/MLmodel"))
+                      .contains("run_id: " + runId);
+                } catch (java.io.IOException e) {
+                  return false;
+                }
+              })
+          .findFirst()
+          .orElseThrow();
+    }
+  }
+
+  @Test
+  @Order(6)
+  void secretsPlantedInTheConfigAndEnvironmentAppearNowhere() throws Exception {
+    JsonNode run = mlflow.get("/api/2.0/mlflow/runs/get", "run_id", demoRunId).get("run");
+    Map<String, String> params = MlflowServer.pairs(run.get("data").get("params"));
+    // The planted key was resolved (so the test can fail) and its value redacted.
+    assertThat(params).containsEntry("spark.conf.spark.hadoop.fs.s3a.secret.key", "***");
+    StringBuilder everything = new StringBuilder();
+    everything.append(run.toString()).append('\n');
+    List<String> artifacts = mlflow.artifactPaths(demoRunId);
+    assertThat(artifacts)
+        .contains("config/resolved-config.yaml", "model/MLmodel")
+        .hasSizeGreaterThan(10);
+    for (String a : artifacts) {
+      everything.append(new String(mlflow.artifact(demoRunId, a), StandardCharsets.ISO_8859_1));
+    }
+    String logs = LOGS.text();
+    assertThat(logs).contains("MLflow run " + demoRunId); // the capture saw Plumb's log lines
+    everything.append(logs).append(demoOutcome.out()).append(demoOutcome.err());
+    everything.append(
+        mlflow.get("/api/2.0/mlflow/registered-models/get", "name", "plumb-it-model"));
+    assertThat(everything.toString()).doesNotContain(CONFIG_SECRET).doesNotContain(TOKEN_SECRET);
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper YAML =
+      new com.fasterxml.jackson.databind.ObjectMapper(
+          new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
 }
