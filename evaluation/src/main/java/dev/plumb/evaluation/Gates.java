@@ -19,8 +19,18 @@ public final class Gates {
     return out;
   }
 
+  /** Whether the gate's metric (or pattern) names at least one of {@code names}. */
+  static boolean matchesAny(Gate g, java.util.Collection<String> names) {
+    Pattern pattern = pattern(g);
+    return names.stream().anyMatch(n -> pattern.matcher(n).matches());
+  }
+
+  private static Pattern pattern(Gate g) {
+    return Pattern.compile(Pattern.quote(g.metric()).replace("*", "\\E.*\\Q"));
+  }
+
   static GateResult check(Gate g, Map<String, Double> metrics) {
-    Pattern pattern = Pattern.compile(Pattern.quote(g.metric()).replace("*", "\\E.*\\Q"));
+    Pattern pattern = pattern(g);
     List<String> names = new ArrayList<>();
     for (String name : metrics.keySet()) {
       if (pattern.matcher(name).matches()) {

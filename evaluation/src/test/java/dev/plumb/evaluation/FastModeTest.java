@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.xxhash64;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.plumb.evaluation.Fixtures.P;
@@ -81,8 +82,14 @@ class FastModeTest {
     List<P> rows = Fixtures.random(6000, 12);
     Dataset<Row> frame = Fixtures.frame(spark, rows);
     EvalSpec spec =
-        Fixtures.spec(EvalSpec.Mode.FAST, List.of(), List.of(Gate.atLeast("roc_auc", 0.5)));
+        Fixtures.spec(
+            EvalSpec.Mode.FAST,
+            List.of(),
+            List.of(Gate.atLeast("roc_auc", 0.5), Gate.atMost("ece", 0.0)));
     EvalReport r = Evaluator.evaluate(Fixtures.input(frame), spec);
+    // ECE is a full-mode metric: its gate waits for full mode instead of failing here.
+    assertThat(r.sample().get("gates_left_to_full_mode"))
+        .isEqualTo(List.of(spec.gates().get(1).name()));
     Set<Long> sampled = ids(StratifiedSample.draw(frame, "label", "id", spec.sample()).rows());
     List<P> in = rows.stream().filter(p -> sampled.contains(p.id())).toList();
     double loss = 0;
@@ -132,5 +139,32 @@ class FastModeTest {
     EvalReport r = Evaluator.evaluate(unscored, spec);
     assertThat(r.metrics()).isEqualTo(scored.metrics());
     assertThat(scoredRows.value()).isEqualTo((long) (double) r.metrics().get("sample.rows"));
+  }
+
+  @Test
+  void aStoredSampleGivesTheSameReportAsDrawingIt(SparkSession spark) {
+    Dataset<Row> frame = Fixtures.frame(spark, Fixtures.random(5000, 31));
+    EvalSpec spec = Fixtures.spec(EvalSpec.Mode.FAST, List.of(), List.of());
+    EvalReport drawn = Evaluator.evaluate(Fixtures.input(frame), spec);
+    StratifiedSample.Result s = StratifiedSample.draw(frame, "label", "id", spec.sample());
+    // Stored and read back in another partitioning, as the evaluate stage does.
+    Dataset<Row> stored = spark.createDataFrame(s.rows().collectAsList(), s.rows().schema());
+    EvalReport r =
+        Evaluator.evaluateSample(
+            Fixtures.input(frame), stored.repartition(3), spec, s.strataSizes(), s.sampleSizes());
+    assertThat(r.metrics()).containsOnlyKeys(drawn.metrics().keySet());
+    drawn
+        .metrics()
+        .forEach((k, v) -> assertThat(r.metrics().get(k)).as(k).isCloseTo(v, within(1e-12)));
+    assertThat(r.sample().get("strata_sizes")).isEqualTo(drawn.sample().get("strata_sizes"));
+    assertThatThrownBy(
+            () ->
+                Evaluator.evaluateSample(
+                    Fixtures.input(frame),
+                    stored,
+                    Fixtures.spec(EvalSpec.Mode.FULL, List.of(), List.of()),
+                    s.strataSizes(),
+                    s.sampleSizes()))
+        .hasMessageContaining("fast mode only");
   }
 }

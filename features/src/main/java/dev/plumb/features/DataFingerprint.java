@@ -55,7 +55,8 @@ public record DataFingerprint(
     return files.stream().mapToLong(FileEntry::size).sum();
   }
 
-  static String sha256(String text) {
+  /** The hex SHA-256 of {@code text} (UTF-8). */
+  public static String sha256(String text) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       return HexFormat.of().formatHex(sha.digest(text.getBytes(StandardCharsets.UTF_8)));

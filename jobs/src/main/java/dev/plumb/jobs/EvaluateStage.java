@@ -10,6 +10,8 @@ import dev.plumb.evaluation.Evaluator;
 import dev.plumb.evaluation.GateResult;
 import dev.plumb.evaluation.HtmlReport;
 import dev.plumb.evaluation.Scorer;
+import dev.plumb.evaluation.StratifiedSample;
+import dev.plumb.features.DataFingerprint;
 import dev.plumb.features.Splits;
 import dev.plumb.training.ModelFiles;
 import java.io.IOException;
@@ -19,6 +21,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -146,7 +149,10 @@ final class EvaluateStage {
               scorer,
               train,
               extra);
-      EvalReport report = Evaluator.evaluate(input, spec);
+      EvalReport report =
+          spec.mode() == EvalSpec.Mode.FAST
+              ? fastOnStoredSample(spark, featureDir, input, spec)
+              : Evaluator.evaluate(input, spec);
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("model", modelDir.toString());
       json.put("feature_set_version", meta.get("feature_set_version"));
@@ -175,6 +181,61 @@ final class EvaluateStage {
     } finally {
       predictions.unpersist();
     }
+  }
+
+  static final String SAMPLES = "samples";
+  static final String SAMPLE_META = "sample.json";
+
+  /**
+   * Fast mode on the deterministic sample of the test split, drawn once per feature-set version and
+   * sample spec and stored beside the feature set ({@code samples/<id>/}: the sampled rows as a
+   * Delta table, then {@code sample.json}, written last): the feature set is immutable, so the same
+   * sample is valid for every later fast evaluation, which then reads ~the sample's rows instead of
+   * scanning the whole split twice.
+   */
+  static EvalReport fastOnStoredSample(
+      SparkSession spark, Path featureDir, Evaluator.Input input, EvalSpec spec) {
+    String id =
+        DataFingerprint.sha256(input.label() + "|" + input.key() + "|" + spec.sample().toString())
+            .substring(0, 16);
+    Path dir = featureDir.resolve(SAMPLES).resolve(id);
+    Path meta = dir.resolve(SAMPLE_META);
+    Path rows = dir.resolve("rows");
+    if (Files.exists(meta)) {
+      Map<String, Object> m = JsonFiles.read(meta, "the stored fast-mode sample", "evaluate");
+      Log.info("evaluate (fast): the sample " + id + " is reused from the feature store");
+      return Evaluator.evaluateSample(
+          input,
+          spark.read().format("delta").load(rows.toString()),
+          spec,
+          longs(m.get("strata_sizes")),
+          longs(m.get("sample_sizes")));
+    }
+    try (StratifiedSample.Result s =
+        StratifiedSample.draw(input.predictions(), input.label(), input.key(), spec.sample())) {
+      s.rows().write().format("delta").mode("overwrite").save(rows.toString());
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("sample", spec.sample().toString());
+      m.put("label", input.label());
+      m.put("key", input.key());
+      m.put("strata_sizes", s.strataSizes());
+      m.put("sample_sizes", s.sampleSizes());
+      JsonFiles.write(meta, m);
+      Log.info("evaluate (fast): drew the sample " + id + " and stored it with the feature set");
+      return Evaluator.evaluateSample(
+          input,
+          spark.read().format("delta").load(rows.toString()),
+          spec,
+          s.strataSizes(),
+          s.sampleSizes());
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Long> longs(Object value) {
+    Map<String, Long> out = new TreeMap<>();
+    ((Map<String, Object>) value).forEach((k, v) -> out.put(k, ((Number) v).longValue()));
+    return out;
   }
 
   /** Throws on the first failed gate when {@code evaluate.fail_on_gate} is set. */

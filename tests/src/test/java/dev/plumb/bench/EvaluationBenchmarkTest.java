@@ -15,6 +15,7 @@ import dev.plumb.evaluation.EvalSpec;
 import dev.plumb.evaluation.Evaluator;
 import dev.plumb.evaluation.Gate;
 import dev.plumb.evaluation.Scorer;
+import dev.plumb.evaluation.StratifiedSample;
 import dev.plumb.testing.SharedSpark;
 import dev.plumb.training.ModelFiles;
 import dev.plumb.training.TrainedModel;
@@ -80,6 +81,14 @@ class EvaluationBenchmarkTest {
   }
 
   record Timed<T>(T value, double seconds) {}
+
+  /** The largest absolute difference between two metric maps over the first one's keys. */
+  static double maxDifference(Map<String, Double> a, Map<String, Double> b) {
+    return a.keySet().stream()
+        .mapToDouble(k -> Math.abs(a.get(k) - b.getOrDefault(k, Double.NaN)))
+        .max()
+        .orElse(0);
+  }
 
   static <T> Timed<T> time(Supplier<T> s) {
     long t0 = System.nanoTime();
@@ -181,6 +190,29 @@ class EvaluationBenchmarkTest {
       fast.add(s.seconds());
       fastReport = s.value();
     }
+    // Fast mode as the evaluate stage runs it from the second time on: the sample, drawn once per
+    // feature-set version and sample spec, is stored as a Delta table and read back.
+    Path stored = Files.createTempDirectory("plumb-bench-sample").resolve("rows");
+    EvalSpec fastSpec = spec(EvalSpec.Mode.FAST);
+    StratifiedSample.Result drawn = StratifiedSample.draw(data, "label", "id", fastSpec.sample());
+    drawn.rows().write().format("delta").save(stored.toString());
+    drawn.close();
+    List<Double> storedRuns = new ArrayList<>();
+    EvalReport storedReport = null;
+    for (int i = 0; i < 2; i++) {
+      Timed<EvalReport> s =
+          time(
+              () ->
+                  Evaluator.evaluateSample(
+                      unscored,
+                      spark.read().format("delta").load(stored.toString()),
+                      fastSpec,
+                      drawn.strataSizes(),
+                      drawn.sampleSizes()));
+      storedRuns.add(s.seconds());
+      storedReport = s.value();
+    }
+    double storedS = storedRuns.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
     double fullS = full.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
     double fastS = fast.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
     // Exact areas, outside the timings: positives and negatives per distinct score, ordered.
@@ -206,6 +238,10 @@ class EvaluationBenchmarkTest {
             String.format("full mode                     %.1f s  (runs: %s)", fullS, full),
             String.format(
                 "fast mode (100k sample, scored by fast mode)  %.1f s  (runs: %s)", fastS, fast),
+            String.format(
+                "fast mode, stored sample       %.1f s  (runs: %s); max |metric - drawn|: %.1e",
+                storedS, storedRuns, maxDifference(storedReport.metrics(), fastReport.metrics())),
+            String.format("fast (stored sample) / full    %.3f  (target <= 0.10)", storedS / fullS),
             String.format("full mode parts (last run, s) %s", fullReport.sample().get("timings_s")),
             String.format("fast mode parts (last run, s) %s", fastReport.sample().get("timings_s")),
             String.format(
@@ -237,6 +273,8 @@ class EvaluationBenchmarkTest {
     predictions.unpersist();
     data.unpersist();
     assertThat(rocDiff).isLessThan(1e-3);
+    assertThat(storedReport.metrics()).containsOnlyKeys(fastReport.metrics().keySet());
+    assertThat(maxDifference(storedReport.metrics(), fastReport.metrics())).isLessThan(1e-9);
     assertThat(fastReport.metrics().get("roc_auc.ci_low"))
         .isLessThan(m.get("roc_auc"))
         .isGreaterThan(m.get("roc_auc") - 0.05);

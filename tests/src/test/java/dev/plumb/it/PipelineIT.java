@@ -208,6 +208,40 @@ class PipelineIT {
     assertThat(o.out()).contains("(tracking off)").contains("ROC-AUC");
   }
 
+  @Test
+  @Order(7)
+  void fastModeStoresItsSampleWithTheFeatureSetAndReusesIt() throws Exception {
+    Outcome first = plumb("evaluate", "--tracking", "none", "--set", "evaluate.mode=fast");
+    assertThat(first.code()).as(first.err()).isZero();
+    List<Path> stored = storedSamples();
+    assertThat(stored).as("one stored sample in the feature store").hasSize(1);
+    java.nio.file.attribute.FileTime written = Files.getLastModifiedTime(stored.get(0));
+    Outcome second = plumb("evaluate", "--tracking", "none", "--set", "evaluate.mode=fast");
+    assertThat(second.code()).as(second.err()).isZero();
+    // Reused, not drawn again; the same rows give the same headline.
+    assertThat(storedSamples()).isEqualTo(stored);
+    assertThat(Files.getLastModifiedTime(stored.get(0))).isEqualTo(written);
+    assertThat(metricsLine(second.out())).isEqualTo(metricsLine(first.out())).contains("fast mode");
+  }
+
+  private static List<Path> storedSamples() throws Exception {
+    try (java.util.stream.Stream<Path> files = Files.walk(work)) {
+      return files
+          .filter(p -> p.getFileName().toString().equals("sample.json"))
+          .filter(p -> p.getParent().getParent().getFileName().toString().equals("samples"))
+          .sorted()
+          .toList();
+    }
+  }
+
+  private static String metricsLine(String output) {
+    return output
+        .lines()
+        .filter(l -> l.contains("test metrics"))
+        .findFirst()
+        .orElse("no metrics line in: " + output);
+  }
+
   static Map<String, String> tagsOf(String runId) throws Exception {
     return MlflowServer.pairs(
         mlflow.get("/api/2.0/mlflow/runs/get", "run_id", runId).get("run").get("data").get("tags"));
