@@ -3,8 +3,8 @@ package dev.plumb.features;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.array_compact;
 import static org.apache.spark.sql.functions.array_contains;
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.encode;
@@ -40,9 +40,11 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Checks rows against a {@link DataContract}. {@link #checkSchema} runs on the schema alone, before
- * any Spark job. {@link #annotate} adds, in one projection (plus one window when key columns are
- * declared), a cleaned value of every declared column and the list of every reason a row breaks the
- * contract; {@link #clean} and {@link #quarantine} then select what each table keeps.
+ * any Spark job. {@link #validate} adds, in one projection (plus a broadcast join or a window when
+ * key columns are declared), a cleaned value of every declared column, and gives one boolean that
+ * says whether a row breaks any rule and the expression listing every reason it does; {@link
+ * #annotate} adds that list to every row. {@link #cleanColumns} and {@link #quarantineColumns} then
+ * select what each table keeps.
  */
 public final class ContractValidator {
 
@@ -183,6 +185,47 @@ public final class ContractValidator {
    */
   public Dataset<Row> annotate(
       Dataset<Row> data, String fileColumn, String rowColumn, Dataset<Row> winners) {
+    return validate(data, fileColumn, rowColumn, winners).annotated();
+  }
+
+  /**
+   * The rows to validate with their cleaned values, and two expressions over them: {@code broken}
+   * is true for a row that breaks at least one rule (false otherwise, never null), and {@code
+   * reasons} lists every rule it breaks. The clean pass filters on {@code not(broken)} alone, a
+   * plain boolean the whole stage compiles to code; the array of reason strings is built only for
+   * the rows that are quarantined.
+   */
+  public record Validation(Dataset<Row> rows, Column broken, Column reasons) {
+
+    /** The rows with their {@link #REASONS} (empty for a clean row). */
+    public Dataset<Row> annotated() {
+      return rows.withColumn(REASONS, reasons);
+    }
+
+    /** The rows that break no rule. */
+    public Dataset<Row> cleanRows() {
+      return rows.filter(not(broken));
+    }
+
+    /** The rows that break a rule, with their {@link #REASONS}. */
+    public Dataset<Row> quarantinedRows() {
+      return rows.filter(broken).withColumn(REASONS, reasons);
+    }
+  }
+
+  /** A rule of the contract: the reason a row gets when {@code broken} is true. */
+  private record Rule(String reason, Column broken, boolean neededForCleanRows) {
+    Rule(String reason, Column broken) {
+      this(reason, broken, true);
+    }
+  }
+
+  /**
+   * Validates as {@link #annotate(Dataset, String, String, Dataset)} does, without building the
+   * reasons of clean rows.
+   */
+  public Validation validate(
+      Dataset<Row> data, String fileColumn, String rowColumn, Dataset<Row> winners) {
     String orderColumn = fileColumn;
     checkSchema(data.schema(), "the input");
     Dataset<Row> out = data;
@@ -190,24 +233,34 @@ public final class ContractValidator {
     if (joined) {
       out = out.join(broadcast(winners), contract.keyColumns().toArray(new String[0]), "left");
     }
-    List<Column> checks = new ArrayList<>();
+    List<Rule> rules = new ArrayList<>();
     for (ColumnSpec spec : contract.columns()) {
       Column raw = quoted(spec.name());
       Column value = raw;
       String suffix = ":" + spec.name();
+      // A value in the allowed list (or a null string) is plain text: its encoding checks cannot
+      // fail when it passes the NOT_ALLOWED rule, so clean rows need not run them.
+      boolean encodingImplied =
+          spec.type() == ColumnType.STRING
+              && !spec.parsed()
+              && !spec.allowed().isEmpty()
+              && contract.controlChars() != DataContract.TextPolicy.STRIP
+              && plainText(spec.allowed())
+              && plainText(contract.nullStrings());
       if (spec.storedType() == ColumnType.STRING) {
         if (contract.invalidUtf8() == DataContract.TextPolicy.QUARANTINE) {
           // Only values with non-ASCII bytes can be invalid UTF-8: skip the costly re-encoding
           // (bytes -> String -> bytes) for the rest.
-          checks.add(
-              when(
+          rules.add(
+              new Rule(
+                  BAD_ENCODING + suffix,
                   raw.isNotNull()
                       .and(not(octet_length(raw).equalTo(length(raw))))
                       .and(not(raw.cast("binary").equalTo(encode(raw, "UTF-8")))),
-                  lit(BAD_ENCODING + suffix)));
+                  !encodingImplied));
         }
         if (contract.controlChars() == DataContract.TextPolicy.QUARANTINE) {
-          checks.add(when(raw.rlike(CONTROL), lit(BAD_ENCODING + suffix)));
+          rules.add(new Rule(BAD_ENCODING + suffix, raw.rlike(CONTROL), !encodingImplied));
         } else if (contract.controlChars() == DataContract.TextPolicy.STRIP) {
           value = regexp_replace(value, CONTROL, "");
         }
@@ -228,24 +281,26 @@ public final class ContractValidator {
         Column before = trim(raw);
         Column wasPresent =
             before.isNotNull().and(not(before.isin(contract.nullStrings().toArray())));
-        checks.add(when(wasPresent.and(col(clean).isNull()), lit(TYPE_MISMATCH + suffix)));
+        rules.add(new Rule(TYPE_MISMATCH + suffix, wasPresent.and(col(clean).isNull())));
       }
-      checks.addAll(checksFor(spec, col(clean)));
+      rules.addAll(rulesFor(spec, col(clean)));
     }
     if (contract.labelColumn() != null && !contract.labelValues().isEmpty()) {
-      Column label = col(cleanName(contract.labelColumn())).cast("string");
-      checks.add(
-          when(
-              label.isNull().or(not(label.isin(contract.labelValues().toArray()))),
-              lit(BAD_LABEL + ":" + contract.labelColumn())));
+      ColumnSpec labelSpec = contract.column(contract.labelColumn());
+      Column label = col(cleanName(contract.labelColumn()));
+      rules.add(
+          new Rule(
+              BAD_LABEL + ":" + contract.labelColumn(),
+              label.isNull().or(not(in(label, labelSpec.type(), contract.labelValues())))));
     }
+    String duplicate = DUPLICATE_KEY + ":" + String.join(",", contract.keyColumns());
     if (joined) {
-      checks.add(
-          when(
+      rules.add(
+          new Rule(
+              duplicate,
               col(WINNER)
                   .isNotNull()
-                  .and(not(col(WINNER).equalTo(struct(col(fileColumn), col(rowColumn))))),
-              lit(DUPLICATE_KEY + ":" + String.join(",", contract.keyColumns()))));
+                  .and(not(col(WINNER).equalTo(struct(col(fileColumn), col(rowColumn)))))));
     } else if (!contract.keyColumns().isEmpty() && rowColumn == null) {
       Column[] keys =
           contract.keyColumns().stream().map(k -> col(cleanName(k))).toArray(Column[]::new);
@@ -261,48 +316,98 @@ public final class ContractValidator {
       for (Column k : keys) {
         anyNullKey = anyNullKey.or(k.isNull());
       }
-      checks.add(
-          when(
-              not(anyNullKey).and(row_number().over(w).gt(1)),
-              lit(DUPLICATE_KEY + ":" + String.join(",", contract.keyColumns()))));
+      out = out.withColumn(RANK, row_number().over(w));
+      rules.add(new Rule(duplicate, not(anyNullKey).and(col(RANK).gt(1))));
     }
-    return out.withColumn(REASONS, array_compact(array(checks.toArray(new Column[0]))));
+    Column broken = lit(false);
+    for (Rule rule : rules) {
+      if (rule.neededForCleanRows()) {
+        broken = broken.or(rule.broken());
+      }
+    }
+    Column reasons =
+        array_compact(
+            array(
+                rules.stream().map(r -> when(r.broken(), lit(r.reason()))).toArray(Column[]::new)));
+    return new Validation(out, coalesce(broken, lit(false)), reasons);
   }
 
-  private static List<Column> checksFor(ColumnSpec spec, Column c) {
-    List<Column> checks = new ArrayList<>();
+  private static final String RANK = "_plumb_key_rank";
+
+  /** True when every value is text that cannot hold a control character or bad UTF-8. */
+  private static boolean plainText(List<String> values) {
+    for (String v : values) {
+      for (int i = 0; i < v.length(); i++) {
+        char c = v.charAt(i);
+        if (c < 0x20 || c == 0x7F || Character.isSurrogate(c)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * {@code c IN values}, with values given as strings and compared as the column's value cast to a
+   * string would be. For int and long columns whose values are all canonical integers, compared as
+   * numbers: the same answer without turning every value into a string.
+   */
+  private static Column in(Column c, ColumnType type, List<String> values) {
+    if (type == ColumnType.INT || type == ColumnType.LONG) {
+      List<Long> numbers = new ArrayList<>();
+      for (String v : values) {
+        try {
+          long n = Long.parseLong(v);
+          if (!Long.toString(n).equals(v)) {
+            numbers = null;
+            break;
+          }
+          numbers.add(n);
+        } catch (NumberFormatException e) {
+          numbers = null;
+          break;
+        }
+      }
+      if (numbers != null) {
+        return c.cast("long").isin(numbers.toArray());
+      }
+    }
+    return c.cast("string").isin(values.toArray());
+  }
+
+  private static List<Rule> rulesFor(ColumnSpec spec, Column c) {
+    List<Rule> rules = new ArrayList<>();
     String suffix = ":" + spec.name();
     if (!spec.nullable()) {
-      checks.add(when(c.isNull(), lit(NULL_REQUIRED + suffix)));
+      rules.add(new Rule(NULL_REQUIRED + suffix, c.isNull()));
     }
     if (spec.type().isFloating()) {
       Column d = c.cast("double");
-      checks.add(
-          when(
+      rules.add(
+          new Rule(
+              NAN_OR_INF + suffix,
               d.isNaN()
                   .or(d.equalTo(lit(Double.POSITIVE_INFINITY)))
-                  .or(d.equalTo(lit(Double.NEGATIVE_INFINITY))),
-              lit(NAN_OR_INF + suffix)));
+                  .or(d.equalTo(lit(Double.NEGATIVE_INFINITY)))));
     }
     if (spec.min() != null) {
-      checks.add(when(c.cast("double").lt(lit(spec.min())), lit(OUT_OF_RANGE + suffix)));
+      rules.add(new Rule(OUT_OF_RANGE + suffix, c.cast("double").lt(lit(spec.min()))));
     }
     if (spec.max() != null) {
-      checks.add(when(c.cast("double").gt(lit(spec.max())), lit(OUT_OF_RANGE + suffix)));
+      rules.add(new Rule(OUT_OF_RANGE + suffix, c.cast("double").gt(lit(spec.max()))));
     }
     if (!spec.allowed().isEmpty()) {
-      checks.add(
-          when(
-              c.isNotNull().and(not(c.cast("string").isin(spec.allowed().toArray()))),
-              lit(NOT_ALLOWED + suffix)));
+      rules.add(
+          new Rule(
+              NOT_ALLOWED + suffix, c.isNotNull().and(not(in(c, spec.type(), spec.allowed())))));
     }
     if (spec.pattern() != null) {
-      checks.add(
-          when(
-              c.isNotNull().and(not(c.rlike("^(?:" + spec.pattern() + ")$"))),
-              lit(PATTERN_MISMATCH + suffix)));
+      rules.add(
+          new Rule(
+              PATTERN_MISMATCH + suffix,
+              c.isNotNull().and(not(c.rlike("^(?:" + spec.pattern() + ")$")))));
     }
-    return checks;
+    return rules;
   }
 
   /** True for rows that break no rule. */
@@ -335,28 +440,131 @@ public final class ContractValidator {
   }
 
   /**
-   * Aggregations for the report, over annotated rows in one pass: rows, clean rows, and per
-   * declared column its null count and, for numeric columns, min, max and mean of the cleaned
-   * values.
+   * Mergeable statistics of one declared column's cleaned values: the null count and, for numeric
+   * columns, the count, min, max and sum of the finite values (min and max null when there are
+   * none; sum null when not known).
    */
-  public List<Column> reportAggregations() {
+  public record ColumnStats(long nulls, long values, Double min, Double max, Double sum) {
+
+    /** No rows. */
+    public static final ColumnStats NONE = new ColumnStats(0, 0, null, null, 0.0);
+
+    /** The statistics of both sets of rows together. */
+    public ColumnStats plus(ColumnStats o) {
+      return new ColumnStats(
+          nulls + o.nulls,
+          values + o.values,
+          either(min, o.min, Math::min),
+          either(max, o.max, Math::max),
+          sum == null || o.sum == null ? null : Double.valueOf(sum + o.sum));
+    }
+
+    private static Double either(Double a, Double b, java.util.function.BinaryOperator<Double> f) {
+      if (a == null) {
+        return b;
+      }
+      return b == null ? a : f.apply(a, b);
+    }
+  }
+
+  /**
+   * Aggregations of {@link ColumnStats} over validated rows (their cleaned values), named {@code
+   * nulls:<column>}, {@code values:<column>}, {@code min:<column>}, {@code max:<column>} and {@code
+   * sum:<column>}; read them back with {@link #statistics}. NaN and infinities are left out of the
+   * numeric ones.
+   */
+  public List<Column> statisticsAggregations() {
+    return statisticsAggregations(name -> col(cleanName(name)));
+  }
+
+  /** As {@link #statisticsAggregations()}, over the clean table (declared names). */
+  public List<Column> cleanTableStatisticsAggregations() {
+    return statisticsAggregations(ContractValidator::quoted);
+  }
+
+  private List<Column> statisticsAggregations(java.util.function.Function<String, Column> column) {
     List<Column> aggs = new ArrayList<>();
-    aggs.add(count(lit(1)).as("rows"));
-    aggs.add(sum(when(isClean(), 1L).otherwise(0L)).as("clean_rows"));
     for (ColumnSpec spec : contract.columns()) {
-      Column c = col(cleanName(spec.name()));
+      Column c = column.apply(spec.name());
       aggs.add(sum(when(c.isNull(), 1L).otherwise(0L)).as("nulls:" + spec.name()));
       if (spec.type().isNumeric()) {
         Column d =
             spec.type().isFloating()
                 ? when(c.isNaN().or(c.cast("double").isin(1.0 / 0, -1.0 / 0)), null).otherwise(c)
                 : c;
+        aggs.add(count(d).as("values:" + spec.name()));
         aggs.add(min(d).cast("double").as("min:" + spec.name()));
         aggs.add(max(d).cast("double").as("max:" + spec.name()));
-        aggs.add(avg(d).as("mean:" + spec.name()));
+        aggs.add(sum(d.cast("double")).as("sum:" + spec.name()));
       }
     }
     return aggs;
+  }
+
+  /**
+   * Sums of the numeric declared columns over clean-table rows (declared names), named {@code
+   * sum:<column>}: with the table's own file statistics they make the mean.
+   */
+  public List<Column> cleanSumAggregations() {
+    List<Column> aggs = new ArrayList<>();
+    for (ColumnSpec spec : contract.columns()) {
+      if (spec.type().isNumeric()) {
+        aggs.add(sum(quoted(spec.name()).cast("double")).as("sum:" + spec.name()));
+      }
+    }
+    return aggs;
+  }
+
+  /** Reads the values of {@link #statisticsAggregations()} (by name) back, per declared column. */
+  public Map<String, ColumnStats> statistics(Map<String, Object> values) {
+    Map<String, ColumnStats> out = new LinkedHashMap<>();
+    for (ColumnSpec spec : contract.columns()) {
+      String n = spec.name();
+      long nulls = number(values.get("nulls:" + n), 0L).longValue();
+      if (spec.type().isNumeric()) {
+        long count = number(values.get("values:" + n), 0L).longValue();
+        out.put(
+            n,
+            new ColumnStats(
+                nulls,
+                count,
+                asDouble(values.get("min:" + n)),
+                asDouble(values.get("max:" + n)),
+                count == 0 ? Double.valueOf(0.0) : asDouble(values.get("sum:" + n))));
+      } else {
+        out.put(n, new ColumnStats(nulls, 0, null, null, null));
+      }
+    }
+    return out;
+  }
+
+  private static Number number(Object v, Number otherwise) {
+    return v == null ? otherwise : (Number) v;
+  }
+
+  private static Double asDouble(Object v) {
+    return v == null ? null : ((Number) v).doubleValue();
+  }
+
+  /**
+   * The report's per-column statistics: type and null count, and for numeric columns min, max and
+   * mean of the finite values (null when there are none).
+   */
+  public Map<String, Map<String, Object>> report(Map<String, ColumnStats> stats) {
+    Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+    for (ColumnSpec spec : contract.columns()) {
+      ColumnStats c = stats.getOrDefault(spec.name(), ColumnStats.NONE);
+      Map<String, Object> s = new LinkedHashMap<>();
+      s.put("type", spec.type().toString());
+      s.put("null_count", c.nulls());
+      if (spec.type().isNumeric()) {
+        s.put("min", c.min());
+        s.put("max", c.max());
+        s.put("mean", c.values() == 0 || c.sum() == null ? null : c.sum() / c.values());
+      }
+      out.put(spec.name(), s);
+    }
+    return out;
   }
 
   /** Every reason string this contract can produce, e.g. {@code NOT_ALLOWED:city}. */
@@ -402,25 +610,9 @@ public final class ContractValidator {
         .toList();
   }
 
-  /**
-   * Turns the values of {@link #reportAggregations()} (by name, as an {@code Observation} or a row
-   * gives them) into per-column statistics.
-   */
-  public Map<String, Map<String, Object>> columnStatistics(Map<String, Object> values) {
-    Map<String, Map<String, Object>> out = new LinkedHashMap<>();
-    for (ColumnSpec spec : contract.columns()) {
-      Map<String, Object> s = new LinkedHashMap<>();
-      s.put("type", spec.type().toString());
-      s.put("null_count", ((Number) values.get("nulls:" + spec.name())).longValue());
-      if (spec.type().isNumeric()) {
-        for (String k : List.of("min", "max", "mean")) {
-          Object v = values.get(k + ":" + spec.name());
-          s.put(k, v == null ? null : ((Number) v).doubleValue());
-        }
-      }
-      out.put(spec.name(), s);
-    }
-    return out;
+  /** The contract rows are checked against. */
+  public DataContract contract() {
+    return contract;
   }
 
   /** The declared columns, in contract order. */

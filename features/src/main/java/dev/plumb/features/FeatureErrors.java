@@ -56,6 +56,18 @@ public final class FeatureErrors {
             read, clean, quarantined));
   }
 
+  /** The rows written do not add up to the rows the files' footers hold. */
+  public static IllegalStateException rowsNotAccountedFor(
+      long inFiles, long clean, long quarantined) {
+    return new IllegalStateException(
+        String.format(
+            "Cannot finish ingest: the files' footers hold %d rows but rows clean (%d) + rows"
+                + " quarantined (%d) = %d; no row may be lost (a file changed during the ingest?"
+                + " rerun it; otherwise this is a bug in Plumb: please report it with the ingest"
+                + " report)",
+            inFiles, clean, quarantined, clean + quarantined));
+  }
+
   static String quoted(Collection<String> names) {
     return names.stream().map(n -> "'" + n + "'").collect(Collectors.joining(", "));
   }

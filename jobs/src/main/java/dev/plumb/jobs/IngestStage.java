@@ -1,12 +1,14 @@
 package dev.plumb.jobs;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
-import static org.apache.spark.sql.functions.not;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plumb.features.ColumnSpec;
 import dev.plumb.features.ContractValidator;
 import dev.plumb.features.DataContract;
@@ -17,7 +19,9 @@ import dev.plumb.features.IngestPlan;
 import dev.plumb.features.ParquetSource;
 import dev.plumb.features.SourceFile;
 import io.delta.tables.DeltaTable;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +33,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Observation;
@@ -37,9 +42,11 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Ingest: lists the input files and reads their footers, plans the read against the data contract
- * (drift and unreadable files fail before anything is written), validates every row in one pass,
- * writes clean rows and quarantined rows (original values, every reason, source file, run id) to
- * Delta, and reconciles the counts. Rerunning on unchanged input rewrites nothing.
+ * (drift and unreadable files fail before anything is written), looks for duplicate keys (key
+ * columns only), validates every row while writing the clean rows to Delta, then writes the
+ * quarantined rows (original values, every reason, source file, run id) in a second pass that is
+ * skipped when there are none, and reconciles the counts against the footers. Rerunning on
+ * unchanged input rewrites nothing.
  */
 final class IngestStage {
 
@@ -125,31 +132,28 @@ final class IngestStage {
                     validator.duplicateWinners(
                         data, ParquetSource.SOURCE_FILE, ParquetSource.SOURCE_ROW))
             .value();
-    Dataset<Row> annotated =
-        validator.annotate(data, ParquetSource.SOURCE_FILE, ParquetSource.SOURCE_ROW, winners);
-    // Every count and statistic of the report is observed while the clean table is written: one
-    // pass over the data for both. The quarantine takes a second pass that writes only bad rows.
-    List<Column> aggs = new ArrayList<>(validator.reportAggregations());
-    aggs.addAll(validator.reasonAggregations());
-    Observation observation = new Observation("plumb-ingest");
-    Dataset<Row> observed =
-        annotated.observe(
-            observation, aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0]));
+    ContractValidator.Validation validation =
+        validator.validate(data, ParquetSource.SOURCE_FILE, ParquetSource.SOURCE_ROW, winners);
+    // The footers say how many rows the files hold before anything is read; only a row filter or a
+    // Delta input needs the rows counted while they are read.
+    long footerRows = rowFilter.isBlank() ? input.rowsInFiles() : -1;
+    Written written;
     try {
-      Log.timed(
-          "ingest: validate every row; write the clean and quarantine Delta tables",
-          () -> {
-            write(
-                observed,
-                annotated,
-                validator,
-                input,
-                cleanPath,
-                quarantinePath,
-                fingerprint,
-                runId);
-            return null;
-          });
+      written =
+          Log.timed(
+                  "ingest: validate every row; write the clean and quarantine Delta tables",
+                  () ->
+                      write(
+                          spark,
+                          validation,
+                          validator,
+                          input,
+                          footerRows,
+                          cleanPath,
+                          quarantinePath,
+                          fingerprint,
+                          runId))
+              .value();
     } catch (RuntimeException e) {
       if (concurrentWrite(e)) {
         throw new IllegalStateException(
@@ -162,36 +166,18 @@ final class IngestStage {
       }
       throw e;
     }
-    Map<String, Object> metrics;
-    try {
-      metrics = observation.getAsJava();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Cannot finish ingest: interrupted", e);
-    }
-    long rowsRead = ((Number) metrics.get("rows")).longValue();
-    Map<String, Long> byReason = new TreeMap<>();
-    for (String reason : validator.possibleReasons()) {
-      long n = ((Number) metrics.get("reason:" + reason)).longValue();
-      if (n > 0) {
-        byReason.put(reason, n);
-      }
-    }
     {
-      Commit cleanCommit = lastCommit(spark, cleanPath);
-      Commit quarantineCommit = lastCommit(spark, quarantinePath);
+      Commit cleanCommit = written.clean();
+      Commit quarantineCommit = written.quarantine();
       long rowsClean = cleanCommit.rowsWritten();
       long rowsQuarantined = quarantineCommit.rowsWritten();
+      long rowsRead = footerRows >= 0 ? footerRows : written.rowsCounted();
       if (rowsRead != rowsClean + rowsQuarantined) {
-        throw FeatureErrors.countsDoNotReconcile(rowsRead, rowsClean, rowsQuarantined);
+        throw footerRows >= 0
+            ? FeatureErrors.rowsNotAccountedFor(rowsRead, rowsClean, rowsQuarantined)
+            : FeatureErrors.countsDoNotReconcile(rowsRead, rowsClean, rowsQuarantined);
       }
-      if (rowFilter.isBlank() && input.rowsInFiles() >= 0 && input.rowsInFiles() != rowsRead) {
-        throw new IllegalStateException(
-            String.format(
-                "Cannot finish ingest: the files' footers hold %d rows but %d were read (a file"
-                    + " changed during the ingest? rerun it)",
-                input.rowsInFiles(), rowsRead));
-      }
+      Map<String, Long> byReason = written.quarantinedByReason();
       long cleanVersion = cleanCommit.version();
 
       Map<String, Object> report = new LinkedHashMap<>();
@@ -212,7 +198,7 @@ final class IngestStage {
       report.put("rows_clean", rowsClean);
       report.put("rows_quarantined", rowsQuarantined);
       report.put("quarantined_by_reason", byReason);
-      report.put("columns", validator.columnStatistics(metrics));
+      report.put("columns", validator.report(written.statistics()));
       report.put("data_fingerprint", fingerprint);
       report.put("contract", contract.name());
       report.put("contract_hash", contract.hash());
@@ -246,37 +232,260 @@ final class IngestStage {
     }
   }
 
-  private static void write(
-      Dataset<Row> observed,
-      Dataset<Row> annotated,
+  /** What the two writes produced. */
+  private record Written(
+      Commit clean,
+      Commit quarantine,
+      long rowsCounted,
+      Map<String, Long> quarantinedByReason,
+      Map<String, ContractValidator.ColumnStats> statistics) {}
+
+  /**
+   * Writes the clean rows, then the quarantined rows. The clean pass is a filter on one boolean (no
+   * reason strings, no statistics but the sums of numeric columns): the clean table's null counts,
+   * min and max come from the statistics Delta itself keeps for the files it wrote. The quarantine
+   * pass builds every reason and gathers its counts and statistics over the bad rows only; it is
+   * skipped when the footers' row count equals the clean rows written.
+   */
+  private static Written write(
+      SparkSession spark,
+      ContractValidator.Validation validation,
       ContractValidator validator,
       Input input,
+      long footerRows,
       Path cleanPath,
       Path quarantinePath,
       String fingerprint,
       String runId) {
-    observed
-        .filter(ContractValidator.isClean())
-        .select(validator.cleanColumns(input.extraColumns()))
-        .write()
-        .format("delta")
-        .mode("overwrite")
-        .option("overwriteSchema", "true")
-        .option("userMetadata", MARKER + fingerprint)
-        .save(cleanPath.toString());
+    Observation read = null;
+    ContractValidator.Validation counted = validation;
+    if (footerRows < 0) {
+      read = new Observation("plumb-ingest-read");
+      counted =
+          new ContractValidator.Validation(
+              validation.rows().observe(read, count(lit(1)).as("rows")),
+              validation.broken(),
+              validation.reasons());
+    }
+    Dataset<Row> clean = counted.cleanRows().select(validator.cleanColumns(input.extraColumns()));
+    List<Column> sums = validator.cleanSumAggregations();
+    Observation cleanSums = null;
+    if (!sums.isEmpty()) {
+      cleanSums = new Observation("plumb-ingest-clean");
+      clean =
+          clean.observe(
+              cleanSums, sums.get(0), sums.subList(1, sums.size()).toArray(new Column[0]));
+    }
+    Dataset<Row> cleanOut = clean;
+    Log.timed(
+        "ingest: write the clean table",
+        () -> {
+          save(cleanOut, cleanPath, fingerprint);
+          return null;
+        });
+    Commit cleanCommit = lastCommit(spark, cleanPath);
+    long rowsCounted =
+        read == null ? footerRows : ((Number) observed(read).get("rows")).longValue();
+
     List<String> quarantineExtra = new ArrayList<>(input.extraColumns());
     quarantineExtra.add(ParquetSource.SOURCE_FILE);
     quarantineExtra.add(ParquetSource.SOURCE_ROW);
-    annotated
-        .filter(not(ContractValidator.isClean()))
-        .select(validator.quarantineColumns(quarantineExtra))
-        .withColumn(RUN_ID, lit(runId))
-        .write()
+    Dataset<Row> bad = validation.quarantinedRows();
+    boolean noBadRows = cleanCommit.rowsWritten() == rowsCounted;
+    Observation quarantineMetrics = null;
+    if (noBadRows) {
+      bad = bad.limit(0); // an empty table: the last run's quarantine must not linger
+    } else {
+      List<Column> aggs = new ArrayList<>(validator.reasonAggregations());
+      aggs.addAll(validator.statisticsAggregations());
+      quarantineMetrics = new Observation("plumb-ingest-quarantine");
+      bad =
+          bad.observe(
+              quarantineMetrics, aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0]));
+    }
+    Dataset<Row> badOut =
+        bad.select(validator.quarantineColumns(quarantineExtra)).withColumn(RUN_ID, lit(runId));
+    Log.timed(
+        "ingest: write the quarantine table" + (noBadRows ? " (empty)" : ""),
+        () -> {
+          save(badOut, quarantinePath, fingerprint);
+          return null;
+        });
+    Commit quarantineCommit = lastCommit(spark, quarantinePath);
+
+    Map<String, Long> byReason = new TreeMap<>();
+    Map<String, ContractValidator.ColumnStats> quarantineStats = Map.of();
+    if (quarantineMetrics != null) {
+      Map<String, Object> metrics = observed(quarantineMetrics);
+      for (String reason : validator.possibleReasons()) {
+        long n = ((Number) metrics.get("reason:" + reason)).longValue();
+        if (n > 0) {
+          byReason.put(reason, n);
+        }
+      }
+      quarantineStats = validator.statistics(metrics);
+    }
+    Map<String, ContractValidator.ColumnStats> cleanStats =
+        cleanStatistics(spark, validator, cleanPath, cleanCommit, cleanSums);
+    Map<String, ContractValidator.ColumnStats> statistics = new LinkedHashMap<>();
+    for (String column : validator.declaredColumns()) {
+      statistics.put(
+          column,
+          cleanStats
+              .getOrDefault(column, ContractValidator.ColumnStats.NONE)
+              .plus(quarantineStats.getOrDefault(column, ContractValidator.ColumnStats.NONE)));
+    }
+    return new Written(cleanCommit, quarantineCommit, rowsCounted, byReason, statistics);
+  }
+
+  private static void save(Dataset<Row> rows, Path table, String fingerprint) {
+    rows.write()
         .format("delta")
         .mode("overwrite")
         .option("overwriteSchema", "true")
         .option("userMetadata", MARKER + fingerprint)
-        .save(quarantinePath.toString());
+        .save(table.toString());
+  }
+
+  private static Map<String, Object> observed(Observation observation) {
+    try {
+      return observation.getAsJava();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Cannot finish ingest: interrupted", e);
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * The clean table's per-column statistics: null counts, min and max from the statistics Delta
+   * wrote with the commit (its {@code add} actions), sums from the clean pass. When Delta has no
+   * usable statistics for a column (not collected, or beyond the first 32 columns), the table
+   * version just written is aggregated instead.
+   */
+  private static Map<String, ContractValidator.ColumnStats> cleanStatistics(
+      SparkSession spark,
+      ContractValidator validator,
+      Path table,
+      Commit commit,
+      Observation sums) {
+    Map<String, Object> sumValues = sums == null ? Map.of() : observed(sums);
+    Map<String, ContractValidator.ColumnStats> fromLog =
+        deltaFileStatistics(spark, validator, table, commit, sumValues);
+    if (fromLog != null) {
+      return fromLog;
+    }
+    Log.info("ingest: no usable Delta file statistics; aggregating the clean table");
+    List<Column> aggs = validator.cleanTableStatisticsAggregations();
+    Row r =
+        spark
+            .read()
+            .format("delta")
+            .option("versionAsOf", commit.version())
+            .load(table.toString())
+            .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0]))
+            .first();
+    Map<String, Object> values = new LinkedHashMap<>();
+    for (String name : r.schema().fieldNames()) {
+      values.put(name, r.get(r.fieldIndex(name)));
+    }
+    return validator.statistics(values);
+  }
+
+  /** Per-column statistics from the commit's add actions, or null when any is missing. */
+  private static Map<String, ContractValidator.ColumnStats> deltaFileStatistics(
+      SparkSession spark,
+      ContractValidator validator,
+      Path table,
+      Commit commit,
+      Map<String, Object> sums) {
+    org.apache.hadoop.fs.Path log =
+        new org.apache.hadoop.fs.Path(
+            new org.apache.hadoop.fs.Path(table.toString(), "_delta_log"),
+            String.format("%020d.json", commit.version()));
+    List<JsonNode> stats = new ArrayList<>();
+    long records = 0;
+    try {
+      FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      try (BufferedReader in =
+          new BufferedReader(new InputStreamReader(fs.open(log), StandardCharsets.UTF_8))) {
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+          JsonNode add = JSON.readTree(line).get("add");
+          if (add == null) {
+            continue;
+          }
+          JsonNode text = add.get("stats");
+          if (text == null || text.isNull()) {
+            return null;
+          }
+          JsonNode s = JSON.readTree(text.asText());
+          if (s.get("numRecords") == null || s.get("nullCount") == null) {
+            return null;
+          }
+          records += s.get("numRecords").asLong();
+          stats.add(s);
+        }
+      }
+    } catch (IOException e) {
+      Log.warn("ingest: cannot read " + log + " (" + e.getMessage() + ")");
+      return null;
+    }
+    if (records != commit.rowsWritten()) {
+      return null;
+    }
+    Map<String, ContractValidator.ColumnStats> out = new LinkedHashMap<>();
+    for (ColumnSpec spec : validator.contract().columns()) {
+      String name = spec.name();
+      ContractValidator.ColumnStats total = ContractValidator.ColumnStats.NONE;
+      for (JsonNode s : stats) {
+        long rows = s.get("numRecords").asLong();
+        JsonNode nulls = s.get("nullCount").get(name);
+        if (nulls == null || !nulls.isIntegralNumber()) {
+          return null;
+        }
+        long values = rows - nulls.asLong();
+        Double min = null;
+        Double max = null;
+        if (spec.type().isNumeric() && values > 0) {
+          min = statValue(s.get("minValues"), name, spec);
+          max = statValue(s.get("maxValues"), name, spec);
+          if (min == null || max == null) {
+            return null;
+          }
+        }
+        total =
+            total.plus(
+                new ContractValidator.ColumnStats(
+                    nulls.asLong(), spec.type().isNumeric() ? values : 0, min, max, 0.0));
+      }
+      Double sum = null;
+      if (spec.type().isNumeric()) {
+        Object v = sums.get("sum:" + name);
+        sum =
+            total.values() == 0
+                ? Double.valueOf(0.0)
+                : v == null ? null : ((Number) v).doubleValue();
+      }
+      out.put(
+          name,
+          new ContractValidator.ColumnStats(
+              total.nulls(), total.values(), total.min(), total.max(), sum));
+    }
+    return out;
+  }
+
+  /** A min or max of Delta's file statistics as a double, read as the column's type. */
+  private static Double statValue(JsonNode values, String name, ColumnSpec spec) {
+    JsonNode v = values == null ? null : values.get(name);
+    if (v == null || !v.isNumber()) {
+      return null;
+    }
+    return switch (spec.type()) {
+      case INT, LONG -> (double) v.asLong();
+      case FLOAT -> (double) Float.parseFloat(v.asText());
+      default -> v.asDouble();
+    };
   }
 
   /** True when Delta refused a commit because another writer committed first. */

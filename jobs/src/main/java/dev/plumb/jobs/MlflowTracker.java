@@ -150,13 +150,7 @@ public final class MlflowTracker implements RunTracker {
 
   private String experimentId() {
     try {
-      return http.get(
-              "look up MLflow experiment '" + experimentName + "'",
-              "experiments/get-by-name",
-              Map.of("experiment_name", experimentName))
-          .path("experiment")
-          .path("experiment_id")
-          .asText();
+      return experimentIdByName();
     } catch (MlflowHttp.Failure f) {
       if (!f.errorCode().equals("RESOURCE_DOES_NOT_EXIST")) {
         throw f;
@@ -174,14 +168,18 @@ public final class MlflowTracker implements RunTracker {
         throw f;
       }
       // Another job created it in between.
-      return http.get(
-              "look up MLflow experiment '" + experimentName + "'",
-              "experiments/get-by-name",
-              Map.of("experiment_name", experimentName))
-          .path("experiment")
-          .path("experiment_id")
-          .asText();
+      return experimentIdByName();
     }
+  }
+
+  private String experimentIdByName() {
+    return http.get(
+            "look up MLflow experiment '" + experimentName + "'",
+            "experiments/get-by-name",
+            Map.of("experiment_name", experimentName))
+        .path("experiment")
+        .path("experiment_id")
+        .asText();
   }
 
   @Override

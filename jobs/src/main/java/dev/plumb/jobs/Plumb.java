@@ -73,25 +73,23 @@ public final class Plumb {
       out.println(USAGE);
       return 0;
     }
+    if (inv.job().equals("keys")) {
+      out.println("Config keys (precedence: --set > config file > default):");
+      out.print(ConfigKeys.table());
+      return 0;
+    }
+    PlumbConfig config;
+    try {
+      config = PlumbConfig.load(inv.conf(), inv.sets(), env);
+    } catch (IllegalArgumentException e) {
+      err.println("plumb: " + e.getMessage());
+      return 2;
+    }
     if (inv.job().equals("features") && inv.action().equals("list")) {
-      PlumbConfig config;
-      try {
-        config = PlumbConfig.load(inv.conf(), inv.sets(), env);
-      } catch (IllegalArgumentException e) {
-        err.println("plumb: " + e.getMessage());
-        return 2;
-      }
       FeaturesStage.list(config).forEach(out::println);
       return 0;
     }
     if (inv.job().equals("features") && inv.action().equals("apply")) {
-      PlumbConfig config;
-      try {
-        config = PlumbConfig.load(inv.conf(), inv.sets(), env);
-      } catch (IllegalArgumentException e) {
-        err.println("plumb: " + e.getMessage());
-        return 2;
-      }
       try {
         SparkSession spark = SparkSessions.create(config, "plumb-features-apply");
         spark.sparkContext().setLogLevel("WARN");
@@ -111,18 +109,6 @@ public final class Plumb {
         err.println("plumb features apply failed: " + Secrets.redactUri(messageOf(e)));
         return 1;
       }
-    }
-    if (inv.job().equals("keys")) {
-      out.println("Config keys (precedence: --set > config file > default):");
-      out.print(ConfigKeys.table());
-      return 0;
-    }
-    PlumbConfig config;
-    try {
-      config = PlumbConfig.load(inv.conf(), inv.sets(), env);
-    } catch (IllegalArgumentException e) {
-      err.println("plumb: " + e.getMessage());
-      return 2;
     }
     try (RunTracker tracker = tracker(config, env)) {
       if (tracker instanceof MlflowTracker mlflow) {

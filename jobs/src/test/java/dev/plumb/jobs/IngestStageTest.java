@@ -180,6 +180,19 @@ class IngestStageTest {
     assertThat(columns.get("amount").get("null_count")).isEqualTo(1);
     assertThat(columns.get("amount").get("min")).isEqualTo(-1.0);
     assertThat(columns.get("amount").get("max")).isEqualTo(12.0);
+    // Statistics of the cleaned values of every row read (clean and quarantined), NaN left out:
+    // 12 finite amounts summing to 112.
+    assertThat(columns.get("amount").get("mean")).isEqualTo(112.0 / 12);
+    assertThat(columns.get("qty").get("null_count")).isEqualTo(1);
+    assertThat(columns.get("qty").get("min")).isEqualTo(5.0);
+    assertThat(columns.get("qty").get("max")).isEqualTo(7.0);
+    // "abc" does not parse, "N/A" is a null string, and row 14 holds null.
+    assertThat(columns.get("age").get("null_count")).isEqualTo(3);
+    assertThat(columns.get("age").get("min")).isEqualTo(7.0);
+    assertThat(columns.get("age").get("max")).isEqualTo(42.0);
+    assertThat(columns.get("city").get("null_count")).isEqualTo(2);
+    assertThat(columns.get("city")).doesNotContainKey("min");
+    assertThat(columns.get("label").get("max")).isEqualTo(3.0);
   }
 
   @Test
@@ -287,11 +300,29 @@ class IngestStageTest {
     assertThat(plan).contains("PartitionFilters: [").contains("day");
     assertThat(data.inputFiles()).hasSize(2);
 
+    assertThat(ingest().rowsQuarantined()).isEqualTo(10);
     IngestStage.Result r = ingest("ingest.partition_filter=day >= '2026-11-02'");
     assertThat(r.rowsRead()).isEqualTo(3);
     assertThat(r.filesRead()).isEqualTo(2);
     // The duplicate of key 1 has no earlier copy inside the filtered input: it is clean here.
     assertThat(r.rowsClean()).isEqualTo(3);
+    assertThat(r.rowsQuarantined()).isZero();
+    assertThat(r.quarantinedByReason()).isEmpty();
+    // No bad rows: the quarantine pass is skipped, but the last run's bad rows do not linger.
+    assertThat(
+            spark
+                .read()
+                .format("delta")
+                .load(tmp.resolve("work/tables/quarantine").toString())
+                .count())
+        .isZero();
+    Map<String, Object> report = JsonFiles.read(r.report(), "report", "ingest");
+    @SuppressWarnings("unchecked")
+    Map<String, Map<String, Object>> columns =
+        (Map<String, Map<String, Object>>) report.get("columns");
+    assertThat(columns.get("amount").get("min")).isEqualTo(10.0);
+    assertThat(columns.get("amount").get("mean")).isEqualTo(11.0);
+    assertThat(columns.get("age").get("null_count")).isEqualTo(1);
   }
 
   @Test
