@@ -364,7 +364,6 @@ public final class Evaluator {
     if (in.reference() != null) {
       List<String> features =
           spec.drift().features().isEmpty() ? in.features() : spec.drift().features();
-      t.lap("baselines");
       Drift.Bins bins = Drift.fit(in.reference(), features, spec.drift().bins());
       t.lap("drift_fit");
       Map<String, double[]> ref = Drift.shares(in.reference(), bins);

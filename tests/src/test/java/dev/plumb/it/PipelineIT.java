@@ -54,23 +54,14 @@ class PipelineIT {
   record Outcome(int code, String out, String err) {}
 
   static Outcome plumb(String job, String... extra) {
-    List<String> args = new ArrayList<>();
-    args.add(job);
-    args.add("--conf");
-    args.add(MlflowServer.root().resolve("conf/local.yaml").toString());
-    for (String s :
-        List.of(
-            "work_dir=" + work,
-            "ingest.input=" + work.resolve("demo-data"),
-            "ingest.contract=" + MlflowServer.root().resolve("conf/contracts/demo.yaml"),
+    List<String> args =
+        demoArgs(
+            job,
+            work,
             "demo.rows=30000",
             "demo.days=5",
             "train.num_round=40",
-            "tracking.experiment=plumb-it")) {
-      args.add("--set");
-      args.add(s);
-    }
-    args.addAll(specOverride());
+            "tracking.experiment=plumb-it");
     args.addAll(List.of(extra));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -92,12 +83,25 @@ class PipelineIT {
    * Points {@code features.spec} (when this build has it) at the example spec by absolute path, as
    * the tests do not run from the project root.
    */
-  static List<String> specOverride() {
-    if (dev.plumb.jobs.ConfigKeys.find("features.spec") == null) {
-      return List.of();
+  /**
+   * A job on the demo data under {@code work} with the shipped local config: its work dir, input
+   * and contract, then {@code sets} as {@code --set} overrides.
+   */
+  static List<String> demoArgs(String job, Path work, String... sets) {
+    List<String> args = new ArrayList<>();
+    args.add(job);
+    args.add("--conf");
+    args.add(MlflowServer.root().resolve("conf/local.yaml").toString());
+    List<String> all = new ArrayList<>();
+    all.add("work_dir=" + work);
+    all.add("ingest.input=" + work.resolve("demo-data"));
+    all.add("ingest.contract=" + MlflowServer.root().resolve("conf/contracts/demo.yaml"));
+    all.addAll(List.of(sets));
+    for (String s : all) {
+      args.add("--set");
+      args.add(s);
     }
-    return List.of(
-        "--set", "features.spec=" + MlflowServer.root().resolve("conf/features/demo.yaml"));
+    return args;
   }
 
   static String runId(Outcome o) {

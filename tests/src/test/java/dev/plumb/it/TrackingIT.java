@@ -154,23 +154,16 @@ class TrackingIT {
     MlflowServer[] current = {server};
     try {
       Path work = tmp.resolve("work");
-      List<String> args = new ArrayList<>(List.of("demo", "--conf"));
-      args.add(MlflowServer.root().resolve("conf/local.yaml").toString());
-      for (String s :
-          List.of(
-              "work_dir=" + work,
-              "ingest.input=" + work.resolve("demo-data"),
-              "ingest.contract=" + MlflowServer.root().resolve("conf/contracts/demo.yaml"),
+      List<String> args =
+          PipelineIT.demoArgs(
+              "demo",
+              work,
               "demo.rows=8000",
               "demo.days=2",
               "train.num_round=20",
               "tracking.experiment=plumb-it-lost",
               "tracking.timeout_seconds=3",
-              "tracking.retry_budget_seconds=8")) {
-        args.add("--set");
-        args.add(s);
-      }
-      args.addAll(PipelineIT.specOverride());
+              "tracking.retry_budget_seconds=8");
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
       CompletableFuture<Integer> job =
