@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.array_contains;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.encode;
 import static org.apache.spark.sql.functions.expr;
@@ -22,6 +23,7 @@ import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,6 +34,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
@@ -130,12 +133,40 @@ public final class ContractValidator {
   private static final int MAX_COLLECTED_DUPLICATE_KEYS = 100_000;
 
   /**
-   * Finds the key values that occur more than once and, for each, the occurrence that is kept: the
-   * first by ({@code fileColumn}, {@code rowColumn}). Costs one aggregation over the key columns
-   * only (Parquet reads just those), plus a selective pass when there are duplicates. Returns null
-   * when the contract declares no keys or no key repeats.
+   * Above this many rows the key hashes are not gathered on the driver (8 bytes a row) and
+   * duplicates are found by an aggregation over the key columns instead.
    */
-  public Dataset<Row> duplicateWinners(Dataset<Row> data, String fileColumn, String rowColumn) {
+  public static final long MAX_HASHED_KEYS = 16_000_000L;
+
+  /**
+   * The rows that repeat a key seen earlier, by ({@code fileColumn}, {@code rowColumn}): either
+   * listed ({@code losers}: file and row of each, few) or, when there are many, through {@code
+   * winners} (the first occurrence of each repeated key, joined to every row).
+   */
+  public record Duplicates(List<Occurrence> losers, Dataset<Row> winners) {}
+
+  /** A row of a source file: its path and its index in the file. */
+  public record Occurrence(String file, long row) {
+    String id() {
+      return file + "#" + row;
+    }
+  }
+
+  /**
+   * Finds the key values that occur more than once and the rows that lose to the first occurrence
+   * of their key by ({@code fileColumn}, {@code rowColumn}). Returns null when the contract
+   * declares no keys or no key repeats.
+   *
+   * <p>With {@code expectedRows} known and at most {@link #MAX_HASHED_KEYS}, one scan of the key
+   * columns only (Parquet reads just those) hashes every key to 64 bits and sends each partition's
+   * sorted hashes to the driver, which merges them: no shuffle. Only when a hash repeats is there a
+   * second, selective scan that fetches those rows' keys, files and row indexes; the keys
+   * themselves are compared there (a hash collision is not a duplicate). Otherwise ({@code
+   * expectedRows} negative or above the limit, or too many repeats) an aggregation over the key
+   * columns finds the first occurrences.
+   */
+  public Duplicates duplicates(
+      Dataset<Row> data, String fileColumn, String rowColumn, long expectedRows) {
     if (contract.keyColumns().isEmpty()) {
       return null;
     }
@@ -145,23 +176,54 @@ public final class ContractValidator {
     for (Column k : keys) {
       noNullKey = noNullKey.and(k.isNotNull());
     }
-    Dataset<Row> repeated =
-        data.filter(noNullKey).groupBy(keys).count().filter(col("count").gt(1)).drop("count");
-    List<Row> few = repeated.limit(MAX_COLLECTED_DUPLICATE_KEYS + 1).collectAsList();
+    Dataset<Row> candidates = data.filter(noNullKey);
+    if (expectedRows >= 0 && expectedRows <= MAX_HASHED_KEYS) {
+      Column hash = xxhash64(keys);
+      long[] repeatedHashes =
+          KeyHashes.repeated(
+              data.filter(noNullKey)
+                  .select(hash)
+                  .as(Encoders.LONG())
+                  .javaRDD()
+                  .mapPartitions(KeyHashes::sortedPartition)
+                  .collect());
+      if (repeatedHashes.length == 0) {
+        return null;
+      }
+      if (repeatedHashes.length <= MAX_COLLECTED_DUPLICATE_KEYS) {
+        List<Column> fetched = new ArrayList<>(Arrays.asList(keys));
+        fetched.add(col(fileColumn));
+        fetched.add(col(rowColumn));
+        List<Row> occurrences =
+            data.filter(noNullKey.and(hash.isin(Arrays.stream(repeatedHashes).boxed().toArray())))
+                .select(fetched.toArray(new Column[0]))
+                .limit(MAX_COLLECTED_DUPLICATE_KEYS + 1)
+                .collectAsList();
+        if (occurrences.size() <= MAX_COLLECTED_DUPLICATE_KEYS) {
+          List<Occurrence> losers = KeyHashes.losers(occurrences, keys.length);
+          return losers.isEmpty() ? null : new Duplicates(losers, null);
+        }
+        candidates =
+            data.filter(noNullKey.and(hash.isin(Arrays.stream(repeatedHashes).boxed().toArray())));
+      }
+    }
+    Dataset<Row> winners =
+        candidates
+            .groupBy(keys)
+            .agg(
+                count(lit(1)).as("_plumb_n"),
+                min(struct(col(fileColumn), col(rowColumn))).as(WINNER))
+            .filter(col("_plumb_n").gt(1))
+            .drop("_plumb_n");
+    List<Row> few = winners.limit(MAX_COLLECTED_DUPLICATE_KEYS + 1).collectAsList();
     if (few.isEmpty()) {
       return null;
     }
-    boolean small = few.size() <= MAX_COLLECTED_DUPLICATE_KEYS;
-    Dataset<Row> dupKeys =
-        small ? broadcast(data.sparkSession().createDataFrame(few, repeated.schema())) : repeated;
-    Dataset<Row> winners =
-        data.join(dupKeys, contract.keyColumns().toArray(new String[0]), "left_semi")
-            .groupBy(keys)
-            .agg(min(struct(col(fileColumn), col(rowColumn))).as(WINNER));
-    if (small) {
-      winners = data.sparkSession().createDataFrame(winners.collectAsList(), winners.schema());
-    }
-    return winners;
+    return new Duplicates(
+        null,
+        few.size() <= MAX_COLLECTED_DUPLICATE_KEYS
+            ? data.sparkSession().createDataFrame(few, winners.schema())
+            : winners);
   }
 
   private static final String WINNER = "_plumb_first_occurrence";
@@ -181,11 +243,11 @@ public final class ContractValidator {
 
   /**
    * As {@link #annotate(Dataset, String)}, but duplicates are found through {@code winners} (from
-   * {@link #duplicateWinners}) by a broadcast join instead of a window over all rows.
+   * {@link #duplicates}) instead of a window over all rows.
    */
   public Dataset<Row> annotate(
-      Dataset<Row> data, String fileColumn, String rowColumn, Dataset<Row> winners) {
-    return validate(data, fileColumn, rowColumn, winners).annotated();
+      Dataset<Row> data, String fileColumn, String rowColumn, Duplicates duplicates) {
+    return validate(data, fileColumn, rowColumn, duplicates).annotated();
   }
 
   /**
@@ -225,8 +287,10 @@ public final class ContractValidator {
    * reasons of clean rows.
    */
   public Validation validate(
-      Dataset<Row> data, String fileColumn, String rowColumn, Dataset<Row> winners) {
+      Dataset<Row> data, String fileColumn, String rowColumn, Duplicates duplicates) {
     String orderColumn = fileColumn;
+    Dataset<Row> winners = duplicates == null ? null : duplicates.winners();
+    List<Occurrence> losers = duplicates == null ? null : duplicates.losers();
     checkSchema(data.schema(), "the input");
     Dataset<Row> out = data;
     boolean joined = winners != null && rowColumn != null;
@@ -294,7 +358,18 @@ public final class ContractValidator {
               label.isNull().or(not(in(label, labelSpec.type(), contract.labelValues())))));
     }
     String duplicate = DUPLICATE_KEY + ":" + String.join(",", contract.keyColumns());
-    if (joined) {
+    if (losers != null && rowColumn != null) {
+      // Few losers: a set lookup on the row index, and on file and row only where that matches.
+      Object[] rowsOfLosers = losers.stream().map(Occurrence::row).distinct().toArray();
+      Object[] ids = losers.stream().map(Occurrence::id).toArray();
+      rules.add(
+          new Rule(
+              duplicate,
+              col(rowColumn)
+                  .isin(rowsOfLosers)
+                  .and(
+                      concat(col(fileColumn), lit("#"), col(rowColumn).cast("string")).isin(ids))));
+    } else if (joined) {
       rules.add(
           new Rule(
               duplicate,

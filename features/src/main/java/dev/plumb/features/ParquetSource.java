@@ -46,10 +46,15 @@ public final class ParquetSource {
 
   private ParquetSource() {}
 
-  /** Lists the data files under each root, reading each footer. */
+  /**
+   * Footers read at once: listing is I/O-bound, and object stores answer slowly but in parallel.
+   */
+  private static final int FOOTER_THREADS = 16;
+
+  /** Lists the data files under each root, reading the footers in parallel. */
   public static List<SourceFile> list(SparkSession spark, List<String> roots) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    List<SourceFile> files = new ArrayList<>();
+    List<java.util.function.Supplier<SourceFile>> reads = new ArrayList<>();
     for (String root : roots) {
       Path rootPath = new Path(root);
       try {
@@ -65,10 +70,40 @@ public final class ParquetSource {
           if (hidden(relative)) {
             continue;
           }
-          files.add(footer(hadoop, qualifiedRoot, status, partitions(relative)));
+          Map<String, String> parts = partitions(relative);
+          reads.add(() -> footer(hadoop, qualifiedRoot, status, parts));
         }
       } catch (IOException e) {
         throw FeatureErrors.missingInput(root, "cannot be listed: " + e.getMessage());
+      }
+    }
+    List<SourceFile> files = new ArrayList<>(reads.size());
+    if (reads.size() <= 1) {
+      reads.forEach(r -> files.add(r.get()));
+    } else {
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(
+              Math.min(FOOTER_THREADS, reads.size()),
+              r -> {
+                Thread t = new Thread(r, "plumb-parquet-footers");
+                t.setDaemon(true);
+                return t;
+              });
+      try {
+        List<java.util.concurrent.Future<SourceFile>> futures = new ArrayList<>();
+        reads.forEach(r -> futures.add(pool.submit(r::get)));
+        for (java.util.concurrent.Future<SourceFile> f : futures) {
+          files.add(f.get());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Cannot list the input: interrupted", e);
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException r
+            ? r
+            : new IllegalStateException("Cannot read a Parquet footer", e.getCause());
+      } finally {
+        pool.shutdownNow();
       }
     }
     if (files.isEmpty()) {

@@ -45,6 +45,11 @@ public final class ConfigKeys {
         Type.STRING,
         "fail",
         "fail | skip: what to do with truncated or non-Parquet files");
+    key(
+        "ingest.max_gathered_bad_rows",
+        Type.INT,
+        "100000",
+        "Bad rows held on the driver during the clean pass; more are read in a second pass");
     key("ingest.contract", Type.STRING, "conf/contracts/demo.yaml", "Data contract YAML file");
     key(
         "ingest.clean_table",

@@ -6,6 +6,9 @@ import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.when;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,6 +42,10 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Ingest: lists the input files and reads their footers, plans the read against the data contract
@@ -125,18 +132,18 @@ final class IngestStage {
     }
 
     String runId = UUID.randomUUID().toString();
-    Dataset<Row> winners =
-        Log.timed(
-                "ingest: look for duplicate keys (key columns only)",
-                () ->
-                    validator.duplicateWinners(
-                        data, ParquetSource.SOURCE_FILE, ParquetSource.SOURCE_ROW))
-            .value();
-    ContractValidator.Validation validation =
-        validator.validate(data, ParquetSource.SOURCE_FILE, ParquetSource.SOURCE_ROW, winners);
     // The footers say how many rows the files hold before anything is read; only a row filter or a
     // Delta input needs the rows counted while they are read.
     long footerRows = rowFilter.isBlank() ? input.rowsInFiles() : -1;
+    ContractValidator.Duplicates duplicates =
+        Log.timed(
+                "ingest: look for duplicate keys (key columns only)",
+                () ->
+                    validator.duplicates(
+                        data, ParquetSource.SOURCE_FILE, ParquetSource.SOURCE_ROW, footerRows))
+            .value();
+    ContractValidator.Validation validation =
+        validator.validate(data, ParquetSource.SOURCE_FILE, ParquetSource.SOURCE_ROW, duplicates);
     Written written;
     try {
       written =
@@ -152,7 +159,8 @@ final class IngestStage {
                           cleanPath,
                           quarantinePath,
                           fingerprint,
-                          runId))
+                          runId,
+                          config.integer("ingest.max_gathered_bad_rows")))
               .value();
     } catch (RuntimeException e) {
       if (concurrentWrite(e)) {
@@ -256,7 +264,8 @@ final class IngestStage {
       Path cleanPath,
       Path quarantinePath,
       String fingerprint,
-      String runId) {
+      String runId,
+      int maxGatheredBadRows) {
     Observation read = null;
     ContractValidator.Validation counted = validation;
     if (footerRows < 0) {
@@ -267,7 +276,31 @@ final class IngestStage {
               validation.broken(),
               validation.reasons());
     }
-    Dataset<Row> clean = counted.cleanRows().select(validator.cleanColumns(input.extraColumns()));
+    // The clean pass keeps the rows that break no rule and hands each bad row (all its columns and
+    // reasons) to the collector: with few bad rows the quarantine needs no second pass.
+    Dataset<Row> rows = counted.rows();
+    List<Column> badColumns = new ArrayList<>();
+    for (String name : rows.columns()) {
+      badColumns.add(col("`" + name.replace("`", "``") + "`"));
+    }
+    badColumns.add(validation.reasons().as(ContractValidator.REASONS));
+    Column badRow = struct(badColumns.toArray(new Column[0]));
+    int gatherLimit = maxGatheredBadRows;
+    QuarantineCollector collector = new QuarantineCollector(gatherLimit);
+    spark.sparkContext().register(collector, "plumb-ingest-quarantined-rows");
+    UserDefinedFunction quarantine =
+        udf(
+                (UDF1<Row, Boolean>)
+                    r -> {
+                      collector.add(r);
+                      return false;
+                    },
+                DataTypes.BooleanType)
+            .asNondeterministic();
+    Dataset<Row> clean =
+        rows.filter(when(validation.broken(), quarantine.apply(badRow)).otherwise(lit(true)))
+            .select(validator.cleanColumns(input.extraColumns()));
+    StructType badSchema = (StructType) rows.select(badRow).schema().fields()[0].dataType();
     List<Column> sums = validator.cleanSumAggregations();
     Observation cleanSums = null;
     if (!sums.isEmpty()) {
@@ -290,12 +323,22 @@ final class IngestStage {
     List<String> quarantineExtra = new ArrayList<>(input.extraColumns());
     quarantineExtra.add(ParquetSource.SOURCE_FILE);
     quarantineExtra.add(ParquetSource.SOURCE_ROW);
-    Dataset<Row> bad = validation.quarantinedRows();
     boolean noBadRows = cleanCommit.rowsWritten() == rowsCounted;
-    Observation quarantineMetrics = null;
+    Dataset<Row> bad;
     if (noBadRows) {
-      bad = bad.limit(0); // an empty table: the last run's quarantine must not linger
+      bad = validation.quarantinedRows().limit(0); // empty: the last run's rows must not linger
+    } else if (!collector.overflowed()
+        && collector.count() == rowsCounted - cleanCommit.rowsWritten()) {
+      bad = spark.createDataFrame(collector.rows(), badSchema);
     } else {
+      Log.info(
+          "ingest: "
+              + (collector.overflowed() ? "more than " + gatherLimit : "the")
+              + " bad rows were not all gathered during the clean pass; reading them again");
+      bad = validation.quarantinedRows();
+    }
+    Observation quarantineMetrics = null;
+    if (!noBadRows) {
       List<Column> aggs = new ArrayList<>(validator.reasonAggregations());
       aggs.addAll(validator.statisticsAggregations());
       quarantineMetrics = new Observation("plumb-ingest-quarantine");
@@ -372,7 +415,7 @@ final class IngestStage {
       Observation sums) {
     Map<String, Object> sumValues = sums == null ? Map.of() : observed(sums);
     Map<String, ContractValidator.ColumnStats> fromLog =
-        deltaFileStatistics(spark, validator, table, commit, sumValues);
+        deltaFileStatistics(validator, commit, sumValues);
     if (fromLog != null) {
       return fromLog;
     }
@@ -395,41 +438,17 @@ final class IngestStage {
 
   /** Per-column statistics from the commit's add actions, or null when any is missing. */
   private static Map<String, ContractValidator.ColumnStats> deltaFileStatistics(
-      SparkSession spark,
-      ContractValidator validator,
-      Path table,
-      Commit commit,
-      Map<String, Object> sums) {
-    org.apache.hadoop.fs.Path log =
-        new org.apache.hadoop.fs.Path(
-            new org.apache.hadoop.fs.Path(table.toString(), "_delta_log"),
-            String.format("%020d.json", commit.version()));
-    List<JsonNode> stats = new ArrayList<>();
-    long records = 0;
-    try {
-      FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      try (BufferedReader in =
-          new BufferedReader(new InputStreamReader(fs.open(log), StandardCharsets.UTF_8))) {
-        for (String line = in.readLine(); line != null; line = in.readLine()) {
-          JsonNode add = JSON.readTree(line).get("add");
-          if (add == null) {
-            continue;
-          }
-          JsonNode text = add.get("stats");
-          if (text == null || text.isNull()) {
-            return null;
-          }
-          JsonNode s = JSON.readTree(text.asText());
-          if (s.get("numRecords") == null || s.get("nullCount") == null) {
-            return null;
-          }
-          records += s.get("numRecords").asLong();
-          stats.add(s);
-        }
-      }
-    } catch (IOException e) {
-      Log.warn("ingest: cannot read " + log + " (" + e.getMessage() + ")");
+      ContractValidator validator, Commit commit, Map<String, Object> sums) {
+    List<JsonNode> stats = commit.fileStats();
+    if (stats == null) {
       return null;
+    }
+    long records = 0;
+    for (JsonNode s : stats) {
+      if (s.get("numRecords") == null || s.get("nullCount") == null) {
+        return null;
+      }
+      records += s.get("numRecords").asLong();
     }
     if (records != commit.rowsWritten()) {
       return null;
@@ -634,14 +653,62 @@ final class IngestStage {
         true);
   }
 
-  /** The last commit of a Delta table: its version and the rows it wrote (one log read). */
-  private record Commit(long version, long rowsWritten) {}
+  /**
+   * The last commit of a Delta table: its version, the rows it wrote and the statistics of the
+   * files it added (null when any file has none), read from the commit's own log file without a
+   * Spark job.
+   */
+  private record Commit(long version, long rowsWritten, List<JsonNode> fileStats) {}
 
   private static Commit lastCommit(SparkSession spark, Path table) {
-    Row last = DeltaTable.forPath(spark, table.toString()).history(1).first();
-    Map<String, String> metrics = last.getJavaMap(last.fieldIndex("operationMetrics"));
-    return new Commit(
-        last.getLong(last.fieldIndex("version")),
-        Long.parseLong(metrics.getOrDefault("numOutputRows", "0")));
+    org.apache.hadoop.fs.Path logDir =
+        new org.apache.hadoop.fs.Path(table.toString(), "_delta_log");
+    try {
+      FileSystem fs = logDir.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      long version = -1;
+      for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(logDir)) {
+        String name = st.getPath().getName();
+        if (name.matches("\\d{20}\\.json")) {
+          version = Math.max(version, Long.parseLong(name.substring(0, 20)));
+        }
+      }
+      if (version < 0) {
+        throw new IOException("no commit file");
+      }
+      org.apache.hadoop.fs.Path file =
+          new org.apache.hadoop.fs.Path(logDir, String.format("%020d.json", version));
+      long rows = 0;
+      List<JsonNode> stats = new ArrayList<>();
+      try (BufferedReader in =
+          new BufferedReader(new InputStreamReader(fs.open(file), StandardCharsets.UTF_8))) {
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+          JsonNode action = JSON.readTree(line);
+          JsonNode info = action.get("commitInfo");
+          if (info != null) {
+            JsonNode n = info.path("operationMetrics").get("numOutputRows");
+            rows = n == null ? 0 : Long.parseLong(n.asText());
+          }
+          JsonNode add = action.get("add");
+          if (add != null && stats != null) {
+            JsonNode text = add.get("stats");
+            stats = text == null || text.isNull() ? null : add(stats, JSON.readTree(text.asText()));
+          }
+        }
+      }
+      return new Commit(version, rows, stats);
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException(
+          "Cannot read the last commit of the Delta table "
+              + table
+              + " ("
+              + e.getMessage()
+              + "); check that the table is readable and not being rewritten by another job",
+          e);
+    }
+  }
+
+  private static List<JsonNode> add(List<JsonNode> list, JsonNode item) {
+    list.add(item);
+    return list;
   }
 }
