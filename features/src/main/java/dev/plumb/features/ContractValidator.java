@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -159,14 +160,19 @@ public final class ContractValidator {
    *
    * <p>With {@code expectedRows} known and at most {@link #MAX_HASHED_KEYS}, one scan of the key
    * columns only (Parquet reads just those) hashes every key to 64 bits and sends each partition's
-   * sorted hashes to the driver, which merges them: no shuffle. Only when a hash repeats is there a
-   * second, selective scan that fetches those rows' keys, files and row indexes; the keys
+   * sorted hashes (by input file) to the driver, which merges them: no shuffle. Only when a hash
+   * repeats is there a second scan, of the files holding it when {@code readFiles} can read just
+   * those (it may return null), that fetches those rows' keys, files and row indexes; the keys
    * themselves are compared there (a hash collision is not a duplicate). Otherwise ({@code
    * expectedRows} negative or above the limit, or too many repeats) an aggregation over the key
    * columns finds the first occurrences.
    */
   public Duplicates duplicates(
-      Dataset<Row> data, String fileColumn, String rowColumn, long expectedRows) {
+      Dataset<Row> data,
+      String fileColumn,
+      String rowColumn,
+      long expectedRows,
+      Function<Set<String>, Dataset<Row>> readFiles) {
     if (contract.keyColumns().isEmpty()) {
       return null;
     }
@@ -179,23 +185,33 @@ public final class ContractValidator {
     Dataset<Row> candidates = data.filter(noNullKey);
     if (expectedRows >= 0 && expectedRows <= MAX_HASHED_KEYS) {
       Column hash = xxhash64(keys);
+      List<KeyHashes.Chunk> chunks =
+          data.filter(noNullKey)
+              .select(hash)
+              .as(Encoders.LONG())
+              .javaRDD()
+              .mapPartitions(KeyHashes::sortedChunks)
+              .collect();
       long[] repeatedHashes =
-          KeyHashes.repeated(
-              data.filter(noNullKey)
-                  .select(hash)
-                  .as(Encoders.LONG())
-                  .javaRDD()
-                  .mapPartitions(KeyHashes::sortedPartition)
-                  .collect());
+          KeyHashes.repeated(chunks.stream().map(KeyHashes.Chunk::sorted).toList());
       if (repeatedHashes.length == 0) {
         return null;
       }
       if (repeatedHashes.length <= MAX_COLLECTED_DUPLICATE_KEYS) {
+        // Only the files holding a repeated hash are read again, for their keys and positions.
+        Set<String> files = KeyHashes.filesHolding(chunks, repeatedHashes);
+        Dataset<Row> holding =
+            readFiles == null || files.contains("") ? null : readFiles.apply(files);
+        if (holding == null) {
+          holding = data;
+        }
+        Column repeated = noNullKey.and(hash.isin(Arrays.stream(repeatedHashes).boxed().toArray()));
         List<Column> fetched = new ArrayList<>(Arrays.asList(keys));
         fetched.add(col(fileColumn));
         fetched.add(col(rowColumn));
         List<Row> occurrences =
-            data.filter(noNullKey.and(hash.isin(Arrays.stream(repeatedHashes).boxed().toArray())))
+            holding
+                .filter(repeated)
                 .select(fetched.toArray(new Column[0]))
                 .limit(MAX_COLLECTED_DUPLICATE_KEYS + 1)
                 .collectAsList();
@@ -203,8 +219,7 @@ public final class ContractValidator {
           List<Occurrence> losers = KeyHashes.losers(occurrences, keys.length);
           return losers.isEmpty() ? null : new Duplicates(losers, null);
         }
-        candidates =
-            data.filter(noNullKey.and(hash.isin(Arrays.stream(repeatedHashes).boxed().toArray())));
+        candidates = data.filter(repeated);
       }
     }
     Dataset<Row> winners =

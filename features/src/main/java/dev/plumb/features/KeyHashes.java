@@ -8,7 +8,9 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.rdd.InputFileBlockHolder;
 import org.apache.spark.sql.Row;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * Finds repeated keys without a shuffle: each partition sorts its own 64-bit key hashes ({@link
@@ -19,19 +21,58 @@ final class KeyHashes {
 
   private KeyHashes() {}
 
-  /** The partition's hashes, sorted: one array per partition. */
-  static Iterator<long[]> sortedPartition(Iterator<Long> hashes) {
+  /** One file's key hashes within a partition, sorted; {@code file} is empty when unknown. */
+  record Chunk(String file, long[] sorted) implements java.io.Serializable {}
+
+  /**
+   * The partition's hashes, sorted, one chunk per input file (a file's rows come together; the file
+   * being read is the one Spark's scan has open, as for {@code input_file_name()}).
+   */
+  static Iterator<Chunk> sortedChunks(Iterator<Long> hashes) {
+    List<Chunk> chunks = new ArrayList<>();
     long[] out = new long[1024];
     int n = 0;
+    UTF8String file = null;
     while (hashes.hasNext()) {
+      long h = hashes.next();
+      UTF8String current = InputFileBlockHolder.getInputFilePath();
+      if (current != file && n > 0) {
+        chunks.add(chunk(file, out, n));
+        n = 0;
+      }
+      file = current;
       if (n == out.length) {
         out = Arrays.copyOf(out, out.length * 2);
       }
-      out[n++] = hashes.next();
+      out[n++] = h;
     }
-    out = Arrays.copyOf(out, n);
-    Arrays.sort(out);
-    return List.of(out).iterator();
+    if (n > 0) {
+      chunks.add(chunk(file, out, n));
+    }
+    return chunks.iterator();
+  }
+
+  private static Chunk chunk(UTF8String file, long[] values, int n) {
+    long[] sorted = Arrays.copyOf(values, n);
+    Arrays.sort(sorted);
+    return new Chunk(file == null ? "" : file.toString(), sorted);
+  }
+
+  /** The files whose chunks hold any of the (sorted) hashes; an empty name when one is unknown. */
+  static java.util.Set<String> filesHolding(List<Chunk> chunks, long[] hashes) {
+    java.util.Set<String> files = new java.util.TreeSet<>();
+    for (Chunk c : chunks) {
+      if (files.contains(c.file())) {
+        continue;
+      }
+      for (long h : hashes) {
+        if (Arrays.binarySearch(c.sorted(), h) >= 0) {
+          files.add(c.file());
+          break;
+        }
+      }
+    }
+    return files;
   }
 
   /** Every hash that occurs more than once across the sorted arrays, sorted and distinct. */

@@ -25,17 +25,21 @@ import io.delta.tables.DeltaTable;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Function;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -102,7 +106,8 @@ final class IngestStage {
       List<SourceFile> skipped,
       List<String> casts,
       long rowsInFiles,
-      Map<String, Object> source) {}
+      Map<String, Object> source,
+      Function<Set<String>, Dataset<Row>> readFiles) {}
 
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
     DataContract contract = contract(config);
@@ -140,7 +145,16 @@ final class IngestStage {
                 "ingest: look for duplicate keys (key columns only)",
                 () ->
                     validator.duplicates(
-                        data, ParquetSource.SOURCE_FILE, ParquetSource.SOURCE_ROW, footerRows))
+                        data,
+                        ParquetSource.SOURCE_FILE,
+                        ParquetSource.SOURCE_ROW,
+                        footerRows,
+                        files -> {
+                          Dataset<Row> some = input.readFiles().apply(files);
+                          return some == null || rowFilter.isBlank()
+                              ? some
+                              : some.filter(expr(rowFilter));
+                        }))
             .value();
     ContractValidator.Validation validation =
         validator.validate(data, ParquetSource.SOURCE_FILE, ParquetSource.SOURCE_ROW, duplicates);
@@ -332,9 +346,12 @@ final class IngestStage {
       bad = spark.createDataFrame(collector.rows(), badSchema);
     } else {
       Log.info(
-          "ingest: "
-              + (collector.overflowed() ? "more than " + gatherLimit : "the")
-              + " bad rows were not all gathered during the clean pass; reading them again");
+          collector.overflowed()
+              ? "ingest: more bad rows than ingest.max_gathered_bad_rows ("
+                  + gatherLimit
+                  + "); reading them in a second pass"
+              : "ingest: the bad rows gathered do not match the rows left out of the clean"
+                  + " table; reading them in a second pass");
       bad = validation.quarantinedRows();
     }
     Observation quarantineMetrics = null;
@@ -552,7 +569,29 @@ final class IngestStage {
         plan.skipped(),
         plan.casts(),
         plan.rowsInFiles(),
-        source);
+        source,
+        names -> {
+          Set<String> wanted = new HashSet<>();
+          names.forEach(n -> wanted.add(fileKey(URI.create(n))));
+          List<SourceFile> some =
+              plan.ingest().stream()
+                  .filter(
+                      f ->
+                          wanted.contains(fileKey(new org.apache.hadoop.fs.Path(f.path()).toUri())))
+                  .toList();
+          return some.size() == names.size()
+              ? ParquetSource.read(spark, some, contract, partitionFilter)
+              : null;
+        });
+  }
+
+  /** A file's identity whether its path is written encoded (a URI) or not: scheme, host, path. */
+  private static String fileKey(URI uri) {
+    return uri.getScheme()
+        + "|"
+        + (uri.getAuthority() == null ? "" : uri.getAuthority())
+        + "|"
+        + uri.getPath();
   }
 
   private static Input delta(SparkSession spark, PlumbConfig config, DataContract contract) {
@@ -591,7 +630,8 @@ final class IngestStage {
         List.of(),
         plan.casts(),
         -1,
-        source);
+        source,
+        names -> null);
   }
 
   private static IngestPlan.UnreadablePolicy unreadablePolicy(PlumbConfig config) {

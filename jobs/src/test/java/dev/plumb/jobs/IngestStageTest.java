@@ -195,6 +195,61 @@ class IngestStageTest {
     assertThat(columns.get("label").get("max")).isEqualTo(3.0);
   }
 
+  /** What a run quarantined, row by row: id, reasons and source file. */
+  List<String> quarantined(String workDir) {
+    return spark
+        .read()
+        .format("delta")
+        .load(tmp.resolve(workDir + "/tables/quarantine").toString())
+        .orderBy("id", ParquetSource.SOURCE_FILE)
+        .collectAsList()
+        .stream()
+        .map(
+            q ->
+                q.getAs("id")
+                    + " "
+                    + q.getList(q.fieldIndex("reasons"))
+                    + " "
+                    + q.<String>getAs(ParquetSource.SOURCE_FILE))
+        .toList();
+  }
+
+  @Test
+  void theSecondPassAndTheAggregationFallbacksGiveTheSameTables() {
+    // Default: bad rows gathered during the clean pass, duplicate keys found by key hashes.
+    IngestStage.Result gathered = ingest("work_dir=" + tmp.resolve("a"));
+    // More bad rows than may be held: they are read again in a second pass.
+    IngestStage.Result reread =
+        ingest("work_dir=" + tmp.resolve("b"), "ingest.max_gathered_bad_rows=3");
+    // A row filter: rows are counted while read, duplicates found by an aggregation.
+    IngestStage.Result aggregated =
+        ingest("work_dir=" + tmp.resolve("c"), "ingest.row_filter=id > 0");
+    List<String> expected = quarantined("a");
+    assertThat(expected).hasSize(10);
+    assertThat(expected)
+        .anyMatch(q -> q.startsWith("1 [DUPLICATE_KEY:id]") && q.contains("day=2026-11-02"));
+    for (IngestStage.Result r : List.of(reread, aggregated)) {
+      assertThat(r.rowsRead()).isEqualTo(14);
+      assertThat(r.rowsClean()).isEqualTo(gathered.rowsClean()).isEqualTo(4);
+      assertThat(r.rowsQuarantined()).isEqualTo(10);
+      assertThat(r.quarantinedByReason()).isEqualTo(gathered.quarantinedByReason());
+    }
+    assertThat(quarantined("b")).isEqualTo(expected);
+    assertThat(quarantined("c")).isEqualTo(expected);
+    for (String work : List.of("a", "b", "c")) {
+      assertThat(
+              spark
+                  .read()
+                  .format("delta")
+                  .load(tmp.resolve(work + "/tables/clean").toString())
+                  .select("id")
+                  .orderBy("id")
+                  .as(org.apache.spark.sql.Encoders.LONG())
+                  .collectAsList())
+          .containsExactly(1L, 9L, 13L, 14L);
+    }
+  }
+
   @Test
   void aRerunOnUnchangedInputRewritesNothingAndAChangedFileIsANewFingerprint() throws Exception {
     IngestStage.Result first = ingest();
