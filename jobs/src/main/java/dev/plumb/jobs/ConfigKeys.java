@@ -48,7 +48,7 @@ public final class ConfigKeys {
     key(
         "ingest.max_gathered_bad_rows",
         Type.INT,
-        "100000",
+        "10000",
         "Bad rows held on the driver during the clean pass; more are read in a second pass");
     key("ingest.contract", Type.STRING, "conf/contracts/demo.yaml", "Data contract YAML file");
     key(

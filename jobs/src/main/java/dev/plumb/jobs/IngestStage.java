@@ -77,7 +77,8 @@ final class IngestStage {
       Path cleanTable,
       long cleanVersion,
       Path report,
-      boolean unchanged) {}
+      boolean unchanged,
+      Map<String, Double> timings) {}
 
   private IngestStage() {}
 
@@ -114,6 +115,8 @@ final class IngestStage {
     ContractValidator validator = new ContractValidator(contract);
     String format = config.string("ingest.format").toLowerCase(Locale.ROOT);
     String rowFilter = config.string("ingest.row_filter");
+    long started = System.nanoTime();
+    Map<String, Double> timings = new LinkedHashMap<>();
     Input input =
         switch (format) {
           case "parquet" -> parquet(spark, config, contract);
@@ -140,22 +143,24 @@ final class IngestStage {
     // The footers say how many rows the files hold before anything is read; only a row filter or a
     // Delta input needs the rows counted while they are read.
     long footerRows = rowFilter.isBlank() ? input.rowsInFiles() : -1;
-    ContractValidator.Duplicates duplicates =
+    timings.put("list_and_plan", (System.nanoTime() - started) / 1e9);
+    Log.Timed<ContractValidator.Duplicates> dupSearch =
         Log.timed(
-                "ingest: look for duplicate keys (key columns only)",
-                () ->
-                    validator.duplicates(
-                        data,
-                        ParquetSource.SOURCE_FILE,
-                        ParquetSource.SOURCE_ROW,
-                        footerRows,
-                        files -> {
-                          Dataset<Row> some = input.readFiles().apply(files);
-                          return some == null || rowFilter.isBlank()
-                              ? some
-                              : some.filter(expr(rowFilter));
-                        }))
-            .value();
+            "ingest: look for duplicate keys (key columns only)",
+            () ->
+                validator.duplicates(
+                    data,
+                    ParquetSource.SOURCE_FILE,
+                    ParquetSource.SOURCE_ROW,
+                    footerRows,
+                    files -> {
+                      Dataset<Row> some = input.readFiles().apply(files);
+                      return some == null || rowFilter.isBlank()
+                          ? some
+                          : some.filter(expr(rowFilter));
+                    }));
+    timings.put("duplicate_keys", dupSearch.seconds());
+    ContractValidator.Duplicates duplicates = dupSearch.value();
     ContractValidator.Validation validation =
         validator.validate(data, ParquetSource.SOURCE_FILE, ParquetSource.SOURCE_ROW, duplicates);
     Written written;
@@ -228,6 +233,10 @@ final class IngestStage {
       report.put("clean_table_version", cleanVersion);
       report.put("quarantine_table", quarantinePath.toString());
       report.put("quarantine_table_version", quarantineCommit.version());
+      timings.put("clean_pass", written.cleanSeconds());
+      timings.put("quarantine", written.quarantineSeconds());
+      timings.put("total", (System.nanoTime() - started) / 1e9);
+      report.put("timings_s", timings);
       JsonFiles.write(reportPath, report);
       Log.info(
           String.format(
@@ -250,7 +259,8 @@ final class IngestStage {
           cleanPath,
           cleanVersion,
           reportPath,
-          false);
+          false,
+          timings);
     }
   }
 
@@ -260,7 +270,9 @@ final class IngestStage {
       Commit quarantine,
       long rowsCounted,
       Map<String, Long> quarantinedByReason,
-      Map<String, ContractValidator.ColumnStats> statistics) {}
+      Map<String, ContractValidator.ColumnStats> statistics,
+      double cleanSeconds,
+      double quarantineSeconds) {}
 
   /**
    * Writes the clean rows, then the quarantined rows. The clean pass is a filter on one boolean (no
@@ -324,12 +336,14 @@ final class IngestStage {
               cleanSums, sums.get(0), sums.subList(1, sums.size()).toArray(new Column[0]));
     }
     Dataset<Row> cleanOut = clean;
-    Log.timed(
-        "ingest: write the clean table",
-        () -> {
-          save(cleanOut, cleanPath, fingerprint);
-          return null;
-        });
+    double cleanSeconds =
+        Log.timed(
+                "ingest: write the clean table",
+                () -> {
+                  save(cleanOut, cleanPath, fingerprint);
+                  return null;
+                })
+            .seconds();
     Commit cleanCommit = lastCommit(spark, cleanPath);
     long rowsCounted =
         read == null ? footerRows : ((Number) observed(read).get("rows")).longValue();
@@ -365,12 +379,14 @@ final class IngestStage {
     }
     Dataset<Row> badOut =
         bad.select(validator.quarantineColumns(quarantineExtra)).withColumn(RUN_ID, lit(runId));
-    Log.timed(
-        "ingest: write the quarantine table" + (noBadRows ? " (empty)" : ""),
-        () -> {
-          save(badOut, quarantinePath, fingerprint);
-          return null;
-        });
+    double quarantineSeconds =
+        Log.timed(
+                "ingest: write the quarantine table" + (noBadRows ? " (empty)" : ""),
+                () -> {
+                  save(badOut, quarantinePath, fingerprint);
+                  return null;
+                })
+            .seconds();
     Commit quarantineCommit = lastCommit(spark, quarantinePath);
 
     Map<String, Long> byReason = new TreeMap<>();
@@ -395,7 +411,14 @@ final class IngestStage {
               .getOrDefault(column, ContractValidator.ColumnStats.NONE)
               .plus(quarantineStats.getOrDefault(column, ContractValidator.ColumnStats.NONE)));
     }
-    return new Written(cleanCommit, quarantineCommit, rowsCounted, byReason, statistics);
+    return new Written(
+        cleanCommit,
+        quarantineCommit,
+        rowsCounted,
+        byReason,
+        statistics,
+        cleanSeconds,
+        quarantineSeconds);
   }
 
   private static void save(Dataset<Row> rows, Path table, String fingerprint) {
@@ -690,7 +713,8 @@ final class IngestStage {
         cleanPath,
         ((Number) r.get("clean_table_version")).longValue(),
         reportPath,
-        true);
+        true,
+        Map.of());
   }
 
   /**

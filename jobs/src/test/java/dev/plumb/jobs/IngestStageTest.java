@@ -175,6 +175,13 @@ class IngestStageTest {
     Map<String, Object> report = JsonFiles.read(r.report(), "report", "ingest");
     assertThat(report.get("rows_read")).isEqualTo(14);
     @SuppressWarnings("unchecked")
+    Map<String, Object> timings = (Map<String, Object>) report.get("timings_s");
+    assertThat(timings)
+        .containsOnlyKeys("list_and_plan", "duplicate_keys", "clean_pass", "quarantine", "total");
+    assertThat(((Number) timings.get("total")).doubleValue())
+        .isGreaterThanOrEqualTo(((Number) timings.get("clean_pass")).doubleValue())
+        .isGreaterThan(0.0);
+    @SuppressWarnings("unchecked")
     Map<String, Map<String, Object>> columns =
         (Map<String, Map<String, Object>>) report.get("columns");
     assertThat(columns.get("amount").get("null_count")).isEqualTo(1);
