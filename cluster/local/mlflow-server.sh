@@ -23,10 +23,14 @@ case "${1:-start}" in
     PY="$("$ROOT/cluster/local/python-env.sh")"
     MLFLOW="$(dirname "$PY")/mlflow"
     mkdir -p "$DIR/artifacts"
-    nohup "$MLFLOW" server --host 127.0.0.1 --port "$PORT" \
+    # Its own process group where setsid exists (Linux), so that stop ends the gunicorn workers
+    # too; not only the mlflow process that spawned them.
+    SETSID=()
+    if command -v setsid >/dev/null 2>&1; then SETSID=(setsid); fi
+    "${SETSID[@]}" nohup "$MLFLOW" server --host 127.0.0.1 --port "$PORT" \
       --backend-store-uri "sqlite:///$DIR/mlflow.db" \
       --artifacts-destination "$DIR/artifacts" --serve-artifacts \
-      --workers 1 >"$DIR/server.log" 2>&1 &
+      --workers 1 >"$DIR/server.log" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     for _ in $(seq 1 120); do
       if healthy; then echo "$URI"; exit 0; fi
@@ -38,7 +42,20 @@ case "${1:-start}" in
     exit 2
     ;;
   stop)
-    if ours; then kill "$(cat "$PIDFILE")" && rm -f "$PIDFILE"; echo "stopped"; else echo "not running"; fi
+    if ours; then
+      pid="$(cat "$PIDFILE")"
+      # The whole process group (server and gunicorn workers); without one, the children first.
+      if ! kill -- "-$pid" 2>/dev/null; then
+        pkill -TERM -P "$pid" 2>/dev/null || true
+        kill "$pid" 2>/dev/null || true
+      fi
+      for _ in $(seq 1 40); do healthy || break; sleep 0.25; done
+      rm -f "$PIDFILE"
+      if healthy; then echo "Cannot stop the MLflow server on $URI: it still answers (pid $pid)" >&2; exit 1; fi
+      echo "stopped"
+    else
+      echo "not running"
+    fi
     ;;
   status)
     if ours && healthy; then echo "running at $URI"; else echo "not running"; exit 1; fi

@@ -21,7 +21,6 @@ import dev.plumb.features.FeatureErrors;
 import dev.plumb.features.IngestPlan;
 import dev.plumb.features.ParquetSource;
 import dev.plumb.features.SourceFile;
-import io.delta.tables.DeltaTable;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -100,7 +99,7 @@ final class IngestStage {
 
   /** The input as planned: rows to validate and what was read. */
   private record Input(
-      Dataset<Row> data,
+      java.util.function.Supplier<Dataset<Row>> data,
       List<String> extraColumns,
       DataFingerprint fingerprint,
       int filesRead,
@@ -124,7 +123,6 @@ final class IngestStage {
           default ->
               throw JobErrors.badValue(ConfigKeys.find("ingest.format"), format, config.source());
         };
-    Dataset<Row> data = rowFilter.isBlank() ? input.data() : input.data().filter(expr(rowFilter));
     String fingerprint = input.fingerprint().hash();
     Path cleanPath = config.pathOr("ingest.clean_table", "tables/clean");
     Path quarantinePath = config.pathOr("ingest.quarantine_table", "tables/quarantine");
@@ -139,6 +137,9 @@ final class IngestStage {
       return previous;
     }
 
+    // Planned only now: an unchanged input needs no DataFrame (and no schema inference).
+    Dataset<Row> data =
+        rowFilter.isBlank() ? input.data().get() : input.data().get().filter(expr(rowFilter));
     String runId = UUID.randomUUID().toString();
     // The footers say how many rows the files hold before anything is read; only a row filter or a
     // Delta input needs the rows counted while they are read.
@@ -577,7 +578,6 @@ final class IngestStage {
     plan.skipped()
         .forEach(f -> Log.warn("ingest: skipping unreadable " + f.path() + ": " + f.error()));
     plan.casts().forEach(c -> Log.info("ingest: widening " + c));
-    Dataset<Row> data = ParquetSource.read(spark, plan.ingest(), contract, partitionFilter);
     List<String> extra = partitionColumns(plan.ingest(), contract);
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("format", "parquet");
@@ -585,7 +585,7 @@ final class IngestStage {
     source.put("partition_filter", partitionFilter);
     source.put("files_listed", listed.size());
     return new Input(
-        data,
+        () -> ParquetSource.read(spark, plan.ingest(), contract, partitionFilter),
         extra,
         ParquetSource.fingerprint(files, inputHash(contract, config)),
         plan.ingest().size(),
@@ -646,7 +646,7 @@ final class IngestStage {
     source.put("version", in.version());
     Log.info("ingest: Delta table " + path + " version " + in.version());
     return new Input(
-        in.data().select(columns.toArray(new Column[0])),
+        () -> in.data().select(columns.toArray(new Column[0])),
         List.of(),
         DataFingerprint.ofDelta(in.tableId(), in.version(), inputHash(contract, config)),
         1,
@@ -685,12 +685,16 @@ final class IngestStage {
   /** The previous result when the clean table was last written from this very input. */
   private static Result unchanged(
       SparkSession spark, Path cleanPath, Path reportPath, String fingerprint) {
-    if (!Files.isRegularFile(reportPath) || !DeltaTable.isDeltaTable(spark, cleanPath.toString())) {
+    if (!Files.isRegularFile(reportPath)) {
       return null;
     }
-    Row last = DeltaTable.forPath(spark, cleanPath.toString()).history(1).first();
-    String metadata = last.getString(last.fieldIndex("userMetadata"));
-    if (!(MARKER + fingerprint).equals(metadata)) {
+    Commit last;
+    try {
+      last = lastCommit(spark, cleanPath);
+    } catch (IllegalStateException e) {
+      return null; // no table (or no readable commit) there: write it
+    }
+    if (!(MARKER + fingerprint).equals(last.userMetadata())) {
       return null;
     }
     Map<String, Object> r = JsonFiles.read(reportPath, "the ingest report", "ingest");
@@ -718,11 +722,12 @@ final class IngestStage {
   }
 
   /**
-   * The last commit of a Delta table: its version, the rows it wrote and the statistics of the
-   * files it added (null when any file has none), read from the commit's own log file without a
-   * Spark job.
+   * The last commit of a Delta table: its version, the rows it wrote, the statistics of the files
+   * it added (null when any file has none) and its user metadata, read from the commit's own log
+   * file without a Spark job.
    */
-  private record Commit(long version, long rowsWritten, List<JsonNode> fileStats) {}
+  private record Commit(
+      long version, long rowsWritten, List<JsonNode> fileStats, String userMetadata) {}
 
   private static Commit lastCommit(SparkSession spark, Path table) {
     org.apache.hadoop.fs.Path logDir =
@@ -742,6 +747,7 @@ final class IngestStage {
       org.apache.hadoop.fs.Path file =
           new org.apache.hadoop.fs.Path(logDir, String.format("%020d.json", version));
       long rows = 0;
+      String userMetadata = null;
       List<JsonNode> stats = new ArrayList<>();
       try (BufferedReader in =
           new BufferedReader(new InputStreamReader(fs.open(file), StandardCharsets.UTF_8))) {
@@ -751,6 +757,8 @@ final class IngestStage {
           if (info != null) {
             JsonNode n = info.path("operationMetrics").get("numOutputRows");
             rows = n == null ? 0 : Long.parseLong(n.asText());
+            JsonNode m = info.get("userMetadata");
+            userMetadata = m == null || m.isNull() ? null : m.asText();
           }
           JsonNode add = action.get("add");
           if (add != null && stats != null) {
@@ -759,7 +767,7 @@ final class IngestStage {
           }
         }
       }
-      return new Commit(version, rows, stats);
+      return new Commit(version, rows, stats, userMetadata);
     } catch (IOException | RuntimeException e) {
       throw new IllegalStateException(
           "Cannot read the last commit of the Delta table "
