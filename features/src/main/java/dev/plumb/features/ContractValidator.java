@@ -200,21 +200,33 @@ public final class ContractValidator {
       if (repeatedHashes.length <= MAX_COLLECTED_DUPLICATE_KEYS) {
         // Only the files holding a repeated hash are read again, for their keys and positions.
         Set<String> files = KeyHashes.filesHolding(chunks, repeatedHashes);
-        Dataset<Row> holding =
-            readFiles == null || files.contains("") ? null : readFiles.apply(files);
-        if (holding == null) {
-          holding = data;
-        }
+        long expected = KeyHashes.occurrences(chunks, repeatedHashes);
         Column repeated = noNullKey.and(hash.isin(Arrays.stream(repeatedHashes).boxed().toArray()));
         List<Column> fetched = new ArrayList<>(Arrays.asList(keys));
         fetched.add(col(fileColumn));
         fetched.add(col(rowColumn));
-        List<Row> occurrences =
-            holding
-                .filter(repeated)
-                .select(fetched.toArray(new Column[0]))
-                .limit(MAX_COLLECTED_DUPLICATE_KEYS + 1)
-                .collectAsList();
+        Column[] fetchedColumns = fetched.toArray(new Column[0]);
+        Dataset<Row> holding =
+            readFiles == null || files.contains("") ? null : readFiles.apply(files);
+        List<Row> occurrences = null;
+        if (holding != null) {
+          occurrences =
+              holding
+                  .filter(repeated)
+                  .select(fetchedColumns)
+                  .limit(MAX_COLLECTED_DUPLICATE_KEYS + 1)
+                  .collectAsList();
+        }
+        if (occurrences == null
+            || (occurrences.size() != expected
+                && occurrences.size() <= MAX_COLLECTED_DUPLICATE_KEYS)) {
+          // Not every row with a repeated hash was in the files read: read them all.
+          occurrences =
+              data.filter(repeated)
+                  .select(fetchedColumns)
+                  .limit(MAX_COLLECTED_DUPLICATE_KEYS + 1)
+                  .collectAsList();
+        }
         if (occurrences.size() <= MAX_COLLECTED_DUPLICATE_KEYS) {
           List<Occurrence> losers = KeyHashes.losers(occurrences, keys.length);
           return losers.isEmpty() ? null : new Duplicates(losers, null);

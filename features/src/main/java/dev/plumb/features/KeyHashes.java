@@ -75,6 +75,30 @@ final class KeyHashes {
     return files;
   }
 
+  /** How many hashes in the chunks are any of the (sorted, distinct) given ones. */
+  static long occurrences(List<Chunk> chunks, long[] hashes) {
+    long n = 0;
+    for (Chunk c : chunks) {
+      long[] a = c.sorted();
+      for (long h : hashes) {
+        int at = Arrays.binarySearch(a, h);
+        if (at < 0) {
+          continue;
+        }
+        int lo = at;
+        while (lo > 0 && a[lo - 1] == h) {
+          lo--;
+        }
+        int hi = at;
+        while (hi + 1 < a.length && a[hi + 1] == h) {
+          hi++;
+        }
+        n += hi - lo + 1;
+      }
+    }
+    return n;
+  }
+
   /** Every hash that occurs more than once across the sorted arrays, sorted and distinct. */
   static long[] repeated(List<long[]> sorted) {
     Repeats repeats = new Repeats();

@@ -124,4 +124,55 @@ class ContractValidatorTest {
     assertThat(a.hash()).isEqualTo(b.hash()).hasSize(64);
     assertThat(c.hash()).isNotEqualTo(a.hash());
   }
+
+  @Test
+  void keyHashesAreChunkedByTheFileSparkReadThemFrom(
+      SparkSession spark, @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+    // Three files; key 7 is in the first and the third.
+    for (long[] ids : new long[][] {{1, 2, 7}, {3, 4}, {7, 5}}) {
+      spark
+          .range(ids.length)
+          .selectExpr("element_at(array(" + join(ids) + "), cast(id + 1 as int)) as id")
+          .coalesce(1)
+          .write()
+          .mode("append")
+          .parquet(tmp.resolve("t").toString());
+    }
+    List<KeyHashes.Chunk> chunks =
+        spark
+            .read()
+            .parquet(tmp.resolve("t").toString())
+            .select(org.apache.spark.sql.functions.xxhash64(col("id")))
+            .as(org.apache.spark.sql.Encoders.LONG())
+            .javaRDD()
+            .mapPartitions(KeyHashes::sortedChunks)
+            .collect();
+    assertThat(chunks).hasSize(3);
+    assertThat(chunks).allMatch(c -> c.file().endsWith(".parquet"));
+    assertThat(chunks.stream().map(KeyHashes.Chunk::file).distinct()).hasSize(3);
+    long[] repeated = KeyHashes.repeated(chunks.stream().map(KeyHashes.Chunk::sorted).toList());
+    assertThat(repeated).hasSize(1);
+    java.util.Set<String> files = KeyHashes.filesHolding(chunks, repeated);
+    assertThat(files).hasSize(2);
+    for (String f : files) {
+      long[] idsInFile =
+          spark
+              .read()
+              .parquet(f)
+              .select("id")
+              .as(org.apache.spark.sql.Encoders.LONG())
+              .collectAsList()
+              .stream()
+              .mapToLong(Long::longValue)
+              .toArray();
+      assertThat(idsInFile).contains(7L);
+    }
+    assertThat(KeyHashes.occurrences(chunks, repeated)).isEqualTo(2);
+  }
+
+  private static String join(long[] ids) {
+    return java.util.Arrays.stream(ids)
+        .mapToObj(i -> i + "L")
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
 }

@@ -31,6 +31,14 @@ class KeyHashesTest {
     assertThat(KeyHashes.filesHolding(chunks, new long[] {4}))
         .containsExactly(chunks.get(0).file());
     assertThat(KeyHashes.filesHolding(chunks, new long[] {5})).isEmpty();
+    List<KeyHashes.Chunk> two =
+        List.of(
+            new KeyHashes.Chunk("a", new long[] {1, 4, 4, 4, 8}),
+            new KeyHashes.Chunk("b", new long[] {4, 8, 9}));
+    assertThat(KeyHashes.occurrences(two, new long[] {4, 8})).isEqualTo(6);
+    assertThat(KeyHashes.occurrences(two, new long[] {9})).isEqualTo(1);
+    assertThat(KeyHashes.filesHolding(two, new long[] {1})).containsExactly("a");
+    assertThat(KeyHashes.filesHolding(two, new long[] {8, 9})).containsExactly("a", "b");
   }
 
   @Test
