@@ -186,7 +186,7 @@ public final class ContractValidator {
     if (expectedRows >= 0 && expectedRows <= MAX_HASHED_KEYS) {
       Column hash = xxhash64(keys);
       List<KeyHashes.Chunk> chunks =
-          data.filter(noNullKey)
+          candidates
               .select(hash)
               .as(Encoders.LONG())
               .javaRDD()
@@ -205,27 +205,18 @@ public final class ContractValidator {
         List<Column> fetched = new ArrayList<>(Arrays.asList(keys));
         fetched.add(col(fileColumn));
         fetched.add(col(rowColumn));
-        Column[] fetchedColumns = fetched.toArray(new Column[0]);
+        Function<Dataset<Row>, List<Row>> fetch =
+            from ->
+                from.filter(repeated)
+                    .select(fetched.toArray(new Column[0]))
+                    .limit(MAX_COLLECTED_DUPLICATE_KEYS + 1)
+                    .collectAsList();
         Dataset<Row> holding =
             readFiles == null || files.contains("") ? null : readFiles.apply(files);
-        List<Row> occurrences = null;
-        if (holding != null) {
-          occurrences =
-              holding
-                  .filter(repeated)
-                  .select(fetchedColumns)
-                  .limit(MAX_COLLECTED_DUPLICATE_KEYS + 1)
-                  .collectAsList();
-        }
-        if (occurrences == null
-            || (occurrences.size() != expected
-                && occurrences.size() <= MAX_COLLECTED_DUPLICATE_KEYS)) {
+        List<Row> occurrences = holding == null ? null : fetch.apply(holding);
+        if (occurrences == null || occurrences.size() != expected) {
           // Not every row with a repeated hash was in the files read: read them all.
-          occurrences =
-              data.filter(repeated)
-                  .select(fetchedColumns)
-                  .limit(MAX_COLLECTED_DUPLICATE_KEYS + 1)
-                  .collectAsList();
+          occurrences = fetch.apply(data);
         }
         if (occurrences.size() <= MAX_COLLECTED_DUPLICATE_KEYS) {
           List<Occurrence> losers = KeyHashes.losers(occurrences, keys.length);

@@ -13,9 +13,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
- * Finds repeated keys without a shuffle: each partition sorts its own 64-bit key hashes ({@link
- * #sortedPartition}), the driver merges the sorted arrays ({@link #repeated}), and the few rows
- * whose hash repeats are compared by their keys ({@link #losers}).
+ * Finds repeated keys without a shuffle: each partition sorts its own 64-bit key hashes, per input
+ * file ({@link #sortedChunks}), the driver merges the sorted arrays ({@link #repeated}), and the
+ * few rows whose hash repeats are compared by their keys ({@link #losers}).
  */
 final class KeyHashes {
 

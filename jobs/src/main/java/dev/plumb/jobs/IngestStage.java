@@ -97,7 +97,10 @@ final class IngestStage {
     }
   }
 
-  /** The input as planned: rows to validate and what was read. */
+  /**
+   * The input as planned: rows to validate (built on demand) and what was read; {@code readFiles}
+   * reads just the named files (null for a Delta input).
+   */
   private record Input(
       java.util.function.Supplier<Dataset<Row>> data,
       List<String> extraColumns,
@@ -154,12 +157,7 @@ final class IngestStage {
                     ParquetSource.SOURCE_FILE,
                     ParquetSource.SOURCE_ROW,
                     footerRows,
-                    files -> {
-                      Dataset<Row> some = input.readFiles().apply(files);
-                      return some == null || rowFilter.isBlank()
-                          ? some
-                          : some.filter(expr(rowFilter));
-                    }));
+                    input.readFiles()));
     timings.put("duplicate_keys", dupSearch.seconds());
     ContractValidator.Duplicates duplicates = dupSearch.value();
     ContractValidator.Validation validation =
@@ -312,8 +310,7 @@ final class IngestStage {
     }
     badColumns.add(validation.reasons().as(ContractValidator.REASONS));
     Column badRow = struct(badColumns.toArray(new Column[0]));
-    int gatherLimit = maxGatheredBadRows;
-    QuarantineCollector collector = new QuarantineCollector(gatherLimit);
+    QuarantineCollector collector = new QuarantineCollector(maxGatheredBadRows);
     spark.sparkContext().register(collector, "plumb-ingest-quarantined-rows");
     UserDefinedFunction quarantine =
         udf(
@@ -355,7 +352,8 @@ final class IngestStage {
     boolean noBadRows = cleanCommit.rowsWritten() == rowsCounted;
     Dataset<Row> bad;
     if (noBadRows) {
-      bad = validation.quarantinedRows().limit(0); // empty: the last run's rows must not linger
+      // An empty table: the last run's rows must not linger.
+      bad = spark.createDataFrame(List.of(), badSchema);
     } else if (!collector.overflowed()
         && collector.count() == rowsCounted - cleanCommit.rowsWritten()) {
       bad = spark.createDataFrame(collector.rows(), badSchema);
@@ -363,7 +361,7 @@ final class IngestStage {
       Log.info(
           collector.overflowed()
               ? "ingest: more bad rows than ingest.max_gathered_bad_rows ("
-                  + gatherLimit
+                  + maxGatheredBadRows
                   + "); reading them in a second pass"
               : "ingest: the bad rows gathered do not match the rows left out of the clean"
                   + " table; reading them in a second pass");
@@ -654,7 +652,7 @@ final class IngestStage {
         plan.casts(),
         -1,
         source,
-        names -> null);
+        null);
   }
 
   private static IngestPlan.UnreadablePolicy unreadablePolicy(PlumbConfig config) {
@@ -749,6 +747,7 @@ final class IngestStage {
       long rows = 0;
       String userMetadata = null;
       List<JsonNode> stats = new ArrayList<>();
+      boolean allStats = true;
       try (BufferedReader in =
           new BufferedReader(new InputStreamReader(fs.open(file), StandardCharsets.UTF_8))) {
         for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -761,13 +760,15 @@ final class IngestStage {
             userMetadata = m == null || m.isNull() ? null : m.asText();
           }
           JsonNode add = action.get("add");
-          if (add != null && stats != null) {
-            JsonNode text = add.get("stats");
-            stats = text == null || text.isNull() ? null : add(stats, JSON.readTree(text.asText()));
+          JsonNode text = add == null ? null : add.get("stats");
+          if (add != null && (text == null || text.isNull())) {
+            allStats = false;
+          } else if (text != null) {
+            stats.add(JSON.readTree(text.asText()));
           }
         }
       }
-      return new Commit(version, rows, stats, userMetadata);
+      return new Commit(version, rows, allStats ? stats : null, userMetadata);
     } catch (IOException | RuntimeException e) {
       throw new IllegalStateException(
           "Cannot read the last commit of the Delta table "
@@ -777,10 +778,5 @@ final class IngestStage {
               + "); check that the table is readable and not being rewritten by another job",
           e);
     }
-  }
-
-  private static List<JsonNode> add(List<JsonNode> list, JsonNode item) {
-    list.add(item);
-    return list;
   }
 }
