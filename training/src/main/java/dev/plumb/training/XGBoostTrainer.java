@@ -1,6 +1,8 @@
 package dev.plumb.training;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -18,6 +20,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
@@ -71,8 +74,7 @@ public final class XGBoostTrainer {
     }
     checkSchema(train.schema(), labelColumn, featureNames);
     checkSchema(validation.schema(), labelColumn, featureNames);
-    Column[] needed =
-        concat(labelColumn, featureNames).stream().map(c -> col(c)).toArray(Column[]::new);
+    Column[] needed = trainingColumns(labelColumn, featureNames);
     Dataset<Row> trainRows = train.select(needed);
 
     double scalePosWeight = spec.scalePosWeight().value();
@@ -148,6 +150,23 @@ public final class XGBoostTrainer {
     Map<String, Object> params = new LinkedHashMap<>(spec.xgboostParams());
     params.put("scale_pos_weight", scalePosWeight);
     return new TrainedModel(ModelFiles.toUbj(booster), featureNames, best, rounds, history, params);
+  }
+
+  /**
+   * The label and the features as XGBoost must see them: every feature a double in which a null is
+   * NaN. XGBoost4J-Spark's CPU path reads a null cell as 0, while the scorer, the logged model and
+   * Python XGBoost read it as missing (NaN); turning nulls into NaN here makes "missing" mean the
+   * same in training and in every place that scores, on the CPU and the GPU path ({@code missing}
+   * is NaN in both).
+   */
+  static Column[] trainingColumns(String labelColumn, List<String> featureNames) {
+    Column[] columns = new Column[featureNames.size() + 1];
+    columns[0] = col(labelColumn);
+    for (int i = 0; i < featureNames.size(); i++) {
+      String c = featureNames.get(i);
+      columns[i + 1] = coalesce(col(c).cast(DataTypes.DoubleType), lit(Double.NaN)).as(c);
+    }
+    return columns;
   }
 
   private static int roundsOf(Booster booster) {
