@@ -65,6 +65,12 @@ public final class ContractValidator {
   public static final String DUPLICATE_KEY = "DUPLICATE_KEY";
   public static final String BAD_ENCODING = "BAD_ENCODING";
 
+  /**
+   * A value the file stores as long that a double cannot hold exactly, read under {@code
+   * drift_policy: cast_lossy}: the quarantine holds the nearest double, not the stored value.
+   */
+  public static final String LOSSY_CAST = "LOSSY_CAST";
+
   /** Every reason code, for reports and tests. */
   public static final List<String> REASON_CODES =
       List.of(
@@ -76,7 +82,8 @@ public final class ContractValidator {
           NAN_OR_INF,
           BAD_LABEL,
           DUPLICATE_KEY,
-          BAD_ENCODING);
+          BAD_ENCODING,
+          LOSSY_CAST);
 
   private static final String CLEAN_PREFIX = "__clean_";
   // Control characters other than tab, LF and CR.
@@ -121,6 +128,14 @@ public final class ContractValidator {
       throw FeatureErrors.wrongTypes(
           "check the data contract '" + contract.name() + "'", problems, where);
     }
+  }
+
+  /**
+   * The column {@link IngestPlan#readAs} adds next to a column read through a lossy widening: true
+   * where the cast changed the value (the row is then quarantined as {@link #LOSSY_CAST}).
+   */
+  public static String lossyCastFlag(String column) {
+    return "_plumb_lossy_cast_" + column;
   }
 
   private static String cleanName(String column) {
@@ -364,6 +379,11 @@ public final class ContractValidator {
         Column wasPresent =
             before.isNotNull().and(not(before.isin(contract.nullStrings().toArray())));
         rules.add(new Rule(TYPE_MISMATCH + suffix, wasPresent.and(col(clean).isNull())));
+      }
+      if (data.schema().getFieldIndex(lossyCastFlag(spec.name())).isDefined()) {
+        rules.add(
+            new Rule(
+                LOSSY_CAST + suffix, coalesce(quoted(lossyCastFlag(spec.name())), lit(false))));
       }
       rules.addAll(rulesFor(spec, col(clean)));
     }
@@ -670,6 +690,10 @@ public final class ContractValidator {
       }
       if (spec.parsed()) {
         out.add(TYPE_MISMATCH + c);
+      }
+      if (contract.driftPolicy() == DataContract.DriftPolicy.CAST_LOSSY
+          && spec.storedType() == ColumnType.DOUBLE) {
+        out.add(LOSSY_CAST + c);
       }
       if (!spec.nullable()) {
         out.add(NULL_REQUIRED + c);

@@ -38,13 +38,24 @@ public record DataContract(
     String canonical) {
 
   /**
-   * Schema drift between files and the contract. {@code FAIL}: any difference fails the ingest
-   * before anything is written. {@code CAST}: the safe widenings (int to long or double, float to
-   * double) are cast; anything else still fails.
+   * Schema drift between files and the contract (YAML key {@code drift_policy}, default {@code
+   * fail}). {@code FAIL}: any difference fails the ingest before anything is written. {@code CAST}:
+   * the safe widenings (int to long or double, float to double) are cast; anything else still
+   * fails. {@code CAST_LOSSY} ({@code cast_lossy}): as {@code CAST}, and long is also cast to
+   * double, as pandas writes integer columns; a value the double cannot hold exactly (only possible
+   * beyond ±2^53 = 9,007,199,254,740,992) is quarantined with reason {@code LOSSY_CAST:<column>}
+   * instead of being rounded into the clean table.
    */
   public enum DriftPolicy {
     FAIL,
-    CAST
+    CAST,
+    CAST_LOSSY;
+
+    /** The name the contract spells it with, e.g. {@code cast_lossy}. */
+    @Override
+    public String toString() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
   /** Treatment of bad text: quarantine the row (BAD_ENCODING), strip the bad characters, allow. */

@@ -8,9 +8,12 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * What exactly was read: for Parquet the sorted list of files with size and modification time, for
- * Delta the table id and version; plus the hash of the contract the data was checked against.
- * Stable across reruns over the same data; any changed, added or removed file changes it.
+ * What exactly was read: for Parquet the sorted list of files, each with its path below the input
+ * root, its size and a digest of its footer (schema, row groups, column chunk sizes and
+ * statistics); for Delta the table id and version; plus the hash of the contract the data was
+ * checked against. It does not depend on where the input lives (the same files on local disk, S3 or
+ * HDFS give the same fingerprint) nor on modification times; any changed, added or removed file
+ * changes it.
  *
  * @param kind {@code parquet} or {@code delta}
  * @param files the files read (Parquet), sorted by path; empty for Delta
@@ -21,8 +24,8 @@ import java.util.List;
 public record DataFingerprint(
     String kind, List<FileEntry> files, String tableId, long tableVersion, String contractHash) {
 
-  /** One file read: its path, length in bytes and modification time (epoch millis). */
-  public record FileEntry(String path, long size, long modifiedAt) {}
+  /** One file read: its path below the input root, length in bytes and content digest. */
+  public record FileEntry(String path, long size, String digest) {}
 
   public DataFingerprint {
     files = files.stream().sorted(Comparator.comparing(FileEntry::path)).toList();
@@ -43,7 +46,7 @@ public record DataFingerprint(
     StringBuilder canonical = new StringBuilder(kind).append('\n');
     for (FileEntry f : files) {
       canonical.append(f.path()).append('\t').append(f.size()).append('\t');
-      canonical.append(f.modifiedAt()).append('\n');
+      canonical.append(f.digest()).append('\n');
     }
     canonical.append(tableId).append('\t').append(tableVersion).append('\n');
     canonical.append(contractHash);

@@ -1,9 +1,6 @@
 package dev.plumb.features;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.plumb.features.io.Storage;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,7 +36,9 @@ public record FeatureSetSpec(
     features = List.copyOf(features);
     eventTime = eventTime == null ? "" : eventTime;
     String what = "define feature set '" + name + "'";
-    if (name == null || !name.matches("[A-Za-z0-9_.-]+")) {
+    try {
+      dev.plumb.features.io.Locations.checkSegment(name, "the feature set name");
+    } catch (IllegalArgumentException e) {
       throw FeatureErrors.invalidSpec(
           what, "name '" + name + "' is not a valid folder name", "use letters, digits, . _ -");
     }
@@ -115,18 +114,18 @@ public record FeatureSetSpec(
         new SplitPolicy.KeyHash(trainFraction, validationFraction, seed));
   }
 
-  /** Reads a spec file. */
-  public static FeatureSetSpec load(Path file) {
+  /** Reads a spec file through the storage port. */
+  public static FeatureSetSpec load(Storage storage, String location) {
     String text;
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
+      text = storage.readText(location);
+    } catch (java.io.UncheckedIOException e) {
       throw FeatureErrors.invalidSpec(
-          "read the feature-set spec '" + file + "'",
-          e.getClass().getSimpleName(),
+          "read the feature-set spec '" + location + "'",
+          e.getMessage(),
           "check features.spec; an example lives in conf/features/demo.yaml");
     }
-    return parse(text, "feature-set spec " + file);
+    return parse(text, "feature-set spec " + location);
   }
 
   /** Parses spec YAML; unknown keys are rejected at every level with the list of valid ones. */

@@ -156,7 +156,8 @@ public final class ParquetSource {
           parts,
           reader.getRecordCount(),
           types,
-          null);
+          null,
+          footerDigest(reader.getFooter()));
     } catch (IOException | RuntimeException e) {
       String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       return new SourceFile(
@@ -169,6 +170,33 @@ public final class ParquetSource {
           Map.of(),
           reason.lines().findFirst().orElse(reason));
     }
+  }
+
+  /**
+   * A digest of what a file holds, from its footer alone: schema, and per row group its row count,
+   * sizes and per column chunk the codec, value count, sizes and statistics. Equal for a byte-copy
+   * of the file wherever it lives (local disk, S3, HDFS), so the fingerprint does not depend on the
+   * location or the modification time.
+   */
+  static String footerDigest(org.apache.parquet.hadoop.metadata.ParquetMetadata footer) {
+    StringBuilder sb = new StringBuilder(footer.getFileMetaData().getSchema().toString());
+    for (org.apache.parquet.hadoop.metadata.BlockMetaData block : footer.getBlocks()) {
+      sb.append("|rg ").append(block.getRowCount()).append(' ').append(block.getTotalByteSize());
+      for (org.apache.parquet.hadoop.metadata.ColumnChunkMetaData c : block.getColumns()) {
+        sb.append("|").append(c.getPath().toDotString());
+        sb.append(' ').append(c.getCodec()).append(' ').append(c.getValueCount());
+        sb.append(' ').append(c.getTotalSize()).append(' ').append(c.getTotalUncompressedSize());
+        sb.append(' ').append(c.getFirstDataPageOffset());
+        if (c.getStatistics() != null && !c.getStatistics().isEmpty()) {
+          sb.append(' ').append(c.getStatistics().getNumNulls());
+          sb.append(' ')
+              .append(java.util.HexFormat.of().formatHex(c.getStatistics().getMinBytes()));
+          sb.append(' ')
+              .append(java.util.HexFormat.of().formatHex(c.getStatistics().getMaxBytes()));
+        }
+      }
+    }
+    return DataFingerprint.sha256(sb.toString());
   }
 
   /** The contract type name a Parquet field reads as, or a descriptive name when unsupported. */
@@ -295,12 +323,7 @@ public final class ParquetSource {
               .parquet(group.stream().map(SourceFile::path).toArray(String[]::new));
       List<Column> columns = new ArrayList<>();
       for (ColumnSpec spec : contract.columns()) {
-        String stored = spec.storedType().toString();
-        Column c = col(spec.name());
-        columns.add(
-            stored.equals(first.columnTypes().get(spec.name()))
-                ? c
-                : c.cast(spec.storedType().sparkType()).as(spec.name()));
+        columns.addAll(IngestPlan.readAs(spec, first.columnTypes().get(spec.name())));
       }
       for (String k : first.partitionValues().keySet()) {
         if (contract.columns().stream().noneMatch(s -> s.name().equals(k))) {

@@ -14,6 +14,7 @@ import java.util.Map;
  * @param columnTypes column name to stored type name (e.g. {@code int}, {@code string}), from the
  *     footer; empty when unreadable
  * @param error why the file cannot be read, or null
+ * @param contentDigest a digest of the footer (what the file holds), "" when unreadable
  */
 public record SourceFile(
     String root,
@@ -23,11 +24,30 @@ public record SourceFile(
     Map<String, String> partitionValues,
     long rows,
     Map<String, String> columnTypes,
-    String error) {
+    String error,
+    String contentDigest) {
 
   public SourceFile {
     partitionValues = Map.copyOf(partitionValues);
     columnTypes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(columnTypes));
+  }
+
+  /** A file without a content digest (a Delta table, or a footer that cannot be read). */
+  public SourceFile(
+      String root,
+      String path,
+      long size,
+      long modifiedAt,
+      Map<String, String> partitionValues,
+      long rows,
+      Map<String, String> columnTypes,
+      String error) {
+    this(root, path, size, modifiedAt, partitionValues, rows, columnTypes, error, "");
+  }
+
+  /** The path below its root: the same wherever the input lives. */
+  public String relativePath() {
+    return path.startsWith(root) ? path.substring(root.length()) : path;
   }
 
   /** True when the footer could be read. */
@@ -37,6 +57,6 @@ public record SourceFile(
 
   /** The fingerprint entry of this file. */
   public DataFingerprint.FileEntry entry() {
-    return new DataFingerprint.FileEntry(path, size, modifiedAt);
+    return new DataFingerprint.FileEntry(relativePath(), size, contentDigest);
   }
 }

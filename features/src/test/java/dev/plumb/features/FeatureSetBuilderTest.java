@@ -155,20 +155,20 @@ class FeatureSetBuilderTest {
     DataFingerprint a =
         DataFingerprint.ofFiles(
             List.of(
-                new DataFingerprint.FileEntry("b", 10, 1),
-                new DataFingerprint.FileEntry("a", 5, 1)),
+                new DataFingerprint.FileEntry("b", 10, "1"),
+                new DataFingerprint.FileEntry("a", 5, "1")),
             "c");
     DataFingerprint same =
         DataFingerprint.ofFiles(
             List.of(
-                new DataFingerprint.FileEntry("a", 5, 1),
-                new DataFingerprint.FileEntry("b", 10, 1)),
+                new DataFingerprint.FileEntry("a", 5, "1"),
+                new DataFingerprint.FileEntry("b", 10, "1")),
             "c");
     DataFingerprint touched =
         DataFingerprint.ofFiles(
             List.of(
-                new DataFingerprint.FileEntry("a", 5, 2),
-                new DataFingerprint.FileEntry("b", 10, 1)),
+                new DataFingerprint.FileEntry("a", 5, "2"),
+                new DataFingerprint.FileEntry("b", 10, "1")),
             "c");
     assertThat(same.hash()).isEqualTo(a.hash());
     assertThat(touched.hash()).isNotEqualTo(a.hash());

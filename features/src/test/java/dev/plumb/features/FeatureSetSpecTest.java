@@ -129,7 +129,10 @@ class FeatureSetSpecTest {
 
   @Test
   void theDemoSpecLoads() {
-    FeatureSetSpec demo = FeatureSetSpec.load(Path.of("..", "conf", "features", "demo.yaml"));
+    FeatureSetSpec demo =
+        FeatureSetSpec.load(
+            new dev.plumb.features.io.HadoopStorage(new org.apache.hadoop.conf.Configuration()),
+            Path.of("..", "conf", "features", "demo.yaml").toAbsolutePath().toString());
     assertThat(demo.name()).isEqualTo("demo");
     assertThat(demo.eventTime()).isEqualTo("event_date");
     assertThat(demo.features().stream().map(FeatureDef::name).limit(6))

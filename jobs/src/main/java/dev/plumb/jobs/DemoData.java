@@ -13,8 +13,8 @@ import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Storage;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -127,15 +127,16 @@ final class DemoData {
    * Writes the dataset under {@code path} unless a complete copy with the same parameters is there.
    * Returns true when it wrote.
    */
-  static boolean writeIfMissing(SparkSession spark, Path path, long rows, int days, long seed) {
+  static boolean writeIfMissing(SparkSession spark, String path, long rows, int days, long seed) {
     String marker = rows + "/" + days + "/" + seed;
-    Path markerFile = path.resolve(MARKER);
+    String markerFile = Locations.join(path, MARKER);
+    Storage storage = Storages.of(spark);
     try {
-      if (Files.isRegularFile(markerFile) && Files.readString(markerFile).trim().equals(marker)) {
+      if (storage.isFile(markerFile) && storage.readText(markerFile).trim().equals(marker)) {
         Log.info("demo: sample dataset already at " + path);
         return false;
       }
-    } catch (java.io.IOException e) {
+    } catch (java.io.UncheckedIOException e) {
       // unreadable marker: regenerate
     }
     Log.info(String.format("demo: writing %,d rows in %d date partitions to %s", rows, days, path));
@@ -145,7 +146,7 @@ final class DemoData {
         .write()
         .mode("overwrite")
         .partitionBy("event_date")
-        .parquet(path.toString());
+        .parquet(path);
     JsonFiles.writeText(markerFile, marker);
     return true;
   }

@@ -3,10 +3,7 @@ package dev.plumb.jobs;
 import dev.plumb.evaluation.EvalSpec;
 import dev.plumb.evaluation.Gate;
 import dev.plumb.features.YamlDocs;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.plumb.features.io.Storage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,16 +33,16 @@ final class EvalSpecLoader {
   private EvalSpecLoader() {}
 
   /** Reads the file; {@code origin} names it in errors. */
-  static EvalSpec load(Path file) {
+  static EvalSpec load(Storage storage, String file) {
     String text;
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
+      text = storage.readText(file);
+    } catch (java.io.UncheckedIOException e) {
       throw new IllegalArgumentException(
           "Cannot read the evaluation spec '"
               + file
               + "': "
-              + e.getClass().getSimpleName()
+              + e.getMessage()
               + " (check evaluate.spec; an example lives in conf/eval/demo.yaml)",
           e);
     }

@@ -13,11 +13,9 @@ import dev.plumb.evaluation.Scorer;
 import dev.plumb.evaluation.StratifiedSample;
 import dev.plumb.features.DataFingerprint;
 import dev.plumb.features.Splits;
+import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Storage;
 import dev.plumb.training.ModelFiles;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +45,7 @@ final class EvaluateStage {
    * @param html the HTML report
    * @param evaluation everything measured, gates included
    */
-  record Result(BinaryMetrics.Result metrics, Path report, Path html, EvalReport evaluation) {
+  record Result(BinaryMetrics.Result metrics, String report, String html, EvalReport evaluation) {
 
     /** The flat metrics, with names MLflow accepts. */
     Map<String, Double> trackedMetrics() {
@@ -65,7 +63,10 @@ final class EvaluateStage {
   static EvalSpec spec(PlumbConfig config) {
     String file = config.string("evaluate.spec");
     EvalSpec spec =
-        file.isEmpty() ? EvalSpec.defaults() : EvalSpecLoader.load(resolveSpec(config, file));
+        file.isEmpty()
+            ? EvalSpec.defaults()
+            : EvalSpecLoader.load(
+                Storages.forConfig(config), resolveSpec(config, file, Storages.forConfig(config)));
     String mode = config.string("evaluate.mode");
     if (!mode.isEmpty()) {
       spec = spec.withMode(EvalSpec.Mode.parse(mode));
@@ -78,15 +79,18 @@ final class EvaluateStage {
    * config file's {@code conf/} folder (so {@code conf/eval/demo.yaml} in {@code conf/local.yaml}
    * works from any directory).
    */
-  static Path resolveSpec(PlumbConfig config, String file) {
-    Path p = Path.of(file);
-    if (p.isAbsolute() || Files.exists(p) || config.source().equals("defaults")) {
+  static String resolveSpec(PlumbConfig config, String file, Storage storage) {
+    String p = Locations.qualify(file);
+    if (Locations.hasScheme(file)
+        || file.startsWith("/")
+        || config.source().equals("defaults")
+        || storage.exists(p)) {
       return p;
     }
-    Path confDir = Path.of(config.source()).toAbsolutePath().getParent();
-    if (confDir != null && confDir.getParent() != null) {
-      Path candidate = confDir.getParent().resolve(file);
-      if (Files.exists(candidate)) {
+    String grandParent = Locations.parent(Locations.parent(config.source()));
+    if (!grandParent.isEmpty()) {
+      String candidate = Locations.resolve(grandParent, file);
+      if (storage.exists(candidate)) {
         return candidate;
       }
     }
@@ -96,9 +100,10 @@ final class EvaluateStage {
   @SuppressWarnings("unchecked")
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
     EvalSpec spec = spec(config);
-    Path modelDir = TrainStage.resolve(config, config.string("evaluate.model"));
+    String modelDir = TrainStage.resolve(config, config.string("evaluate.model"));
     Map<String, Object> meta =
-        JsonFiles.read(modelDir.resolve(TrainStage.MODEL_META), "the model metadata", "train");
+        JsonFiles.read(
+            Locations.join(modelDir, TrainStage.MODEL_META), "the model metadata", "train");
     Object objective =
         ((Map<String, Object>) meta.getOrDefault("xgboost_params", Map.of())).get("objective");
     if (objective != null && !"binary:logistic".equals(objective)) {
@@ -113,24 +118,19 @@ final class EvaluateStage {
     }
     List<String> featureNames = (List<String>) meta.get("feature_names");
     String label = String.valueOf(meta.get("label"));
-    Path featureDir =
-        FeaturesStage.resolve(config, String.valueOf(meta.get("feature_set_version")));
-    byte[] booster;
-    try {
-      booster = Files.readAllBytes(modelDir.resolve(TrainStage.MODEL_FILE));
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read the model file in " + modelDir, e);
-    }
+    String featureVersion = String.valueOf(meta.get("feature_set_version"));
+    String featureDir = FeaturesStage.resolve(config, featureVersion);
+    byte[] booster = TrainStage.loadBooster(modelDir);
     int iterations = ((Number) meta.get("best_iteration")).intValue() + 1;
     Scorer scorer = rows -> ModelFiles.score(booster, featureNames, rows, iterations);
     Dataset<Row> table =
-        spark.read().format("delta").load(featureDir.resolve(FeaturesStage.DATA).toString());
+        spark.read().format("delta").load(Locations.join(featureDir, FeaturesStage.DATA));
     Dataset<Row> test = table.filter(col(Splits.COLUMN).equalTo(Splits.TEST));
     Dataset<Row> train = table.filter(col(Splits.COLUMN).equalTo(Splits.TRAIN));
     Map<String, Dataset<Row>> extra = new LinkedHashMap<>();
     String driftInput = config.string("evaluate.drift_input");
     if (!driftInput.isEmpty()) {
-      extra.put("drift_input", read(spark, Path.of(driftInput)));
+      extra.put("drift_input", read(spark, Locations.qualify(driftInput)));
     }
     // Full mode scores the split once and every metric reuses the cached scores; fast mode is given
     // the unscored split and scores only its sample.
@@ -151,20 +151,20 @@ final class EvaluateStage {
               extra);
       EvalReport report =
           spec.mode() == EvalSpec.Mode.FAST
-              ? fastOnStoredSample(spark, featureDir, input, spec)
+              ? fastOnStoredSample(spark, sampleStore(config, featureVersion), input, spec)
               : Evaluator.evaluate(input, spec);
       Map<String, Object> json = new LinkedHashMap<>();
-      json.put("model", modelDir.toString());
+      json.put("model", modelDir);
       json.put("feature_set_version", meta.get("feature_set_version"));
       json.put("split", Splits.TEST);
       json.putAll(report.toJson());
-      Path reportPath = modelDir.resolve(REPORT);
+      String reportPath = Locations.join(modelDir, REPORT);
       JsonFiles.write(reportPath, json);
-      Path htmlPath = modelDir.resolve(HTML);
+      String htmlPath = Locations.join(modelDir, HTML);
       JsonFiles.writeText(
           htmlPath,
           HtmlReport.render(
-              report, "Plumb evaluation: " + modelDir.getFileName() + " (" + Splits.TEST + ")"));
+              report, "Plumb evaluation: " + Locations.name(modelDir) + " (" + Splits.TEST + ")"));
       BinaryMetrics.Result metrics = report.headline();
       Log.info(
           String.format(
@@ -183,37 +183,52 @@ final class EvaluateStage {
     }
   }
 
-  static final String SAMPLES = "samples";
+  static final String SAMPLES = "eval-samples";
+
+  /**
+   * Where fast-mode samples of a feature-set version live: with the evaluation's own outputs
+   * ({@code <work_dir>/eval-samples/<feature set>/<version>/}), never inside the immutable feature
+   * set.
+   */
+  static String sampleStore(PlumbConfig config, String featureSetVersion) {
+    return Locations.join(
+        config.workDir(),
+        SAMPLES,
+        Locations.checkSegment(config.string("features.name"), "the feature set name"),
+        Locations.checkSegment(featureSetVersion, "the feature set version"));
+  }
+
   static final String SAMPLE_META = "sample.json";
 
   /**
    * Fast mode on the deterministic sample of the test split, drawn once per feature-set version and
-   * sample spec and stored beside the feature set ({@code samples/<id>/}: the sampled rows as a
-   * Delta table, then {@code sample.json}, written last): the feature set is immutable, so the same
-   * sample is valid for every later fast evaluation, which then reads ~the sample's rows instead of
-   * scanning the whole split twice.
+   * sample spec and stored with the evaluation outputs ({@code
+   * <work_dir>/eval-samples/<set>/<version>/<id>/}: the sampled rows as a Delta table, then {@code
+   * sample.json}, written last): the feature set is immutable, so the same sample is valid for
+   * every later fast evaluation, which then reads ~the sample's rows instead of scanning the whole
+   * split twice.
    */
   static EvalReport fastOnStoredSample(
-      SparkSession spark, Path featureDir, Evaluator.Input input, EvalSpec spec) {
+      SparkSession spark, String sampleStore, Evaluator.Input input, EvalSpec spec) {
     String id =
         DataFingerprint.sha256(input.label() + "|" + input.key() + "|" + spec.sample().toString())
             .substring(0, 16);
-    Path dir = featureDir.resolve(SAMPLES).resolve(id);
-    Path meta = dir.resolve(SAMPLE_META);
-    Path rows = dir.resolve("rows");
-    if (Files.exists(meta)) {
+    String dir = Locations.join(sampleStore, id);
+    String meta = Locations.join(dir, SAMPLE_META);
+    String rows = Locations.join(dir, "rows");
+    if (Storages.of(spark).isFile(meta)) {
       Map<String, Object> m = JsonFiles.read(meta, "the stored fast-mode sample", "evaluate");
-      Log.info("evaluate (fast): the sample " + id + " is reused from the feature store");
+      Log.info("evaluate (fast): the sample " + id + " is reused from " + sampleStore);
       return Evaluator.evaluateSample(
           input,
-          spark.read().format("delta").load(rows.toString()),
+          spark.read().format("delta").load(rows),
           spec,
           longs(m.get("strata_sizes")),
           longs(m.get("sample_sizes")));
     }
     try (StratifiedSample.Result s =
         StratifiedSample.draw(input.predictions(), input.label(), input.key(), spec.sample())) {
-      s.rows().write().format("delta").mode("overwrite").save(rows.toString());
+      s.rows().write().format("delta").mode("overwrite").save(rows);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("sample", spec.sample().toString());
       m.put("label", input.label());
@@ -221,13 +236,9 @@ final class EvaluateStage {
       m.put("strata_sizes", s.strataSizes());
       m.put("sample_sizes", s.sampleSizes());
       JsonFiles.write(meta, m);
-      Log.info("evaluate (fast): drew the sample " + id + " and stored it with the feature set");
+      Log.info("evaluate (fast): drew the sample " + id + " and stored it in " + sampleStore);
       return Evaluator.evaluateSample(
-          input,
-          spark.read().format("delta").load(rows.toString()),
-          spec,
-          s.strataSizes(),
-          s.sampleSizes());
+          input, spark.read().format("delta").load(rows), spec, s.strataSizes(), s.sampleSizes());
     }
   }
 
@@ -250,8 +261,8 @@ final class EvaluateStage {
     }
   }
 
-  private static Dataset<Row> read(SparkSession spark, Path path) {
-    boolean delta = Files.isDirectory(path.resolve("_delta_log"));
-    return spark.read().format(delta ? "delta" : "parquet").load(path.toString());
+  private static Dataset<Row> read(SparkSession spark, String path) {
+    boolean delta = Storages.of(spark).isDirectory(Locations.join(path, "_delta_log"));
+    return spark.read().format(delta ? "delta" : "parquet").load(path);
   }
 }

@@ -4,8 +4,8 @@ import dev.plumb.features.FeatureSetBuilder;
 import dev.plumb.features.FeatureSetSpec;
 import dev.plumb.features.FeatureSetVersion;
 import dev.plumb.features.FittedTransform;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Storage;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,11 +28,11 @@ final class FeaturesStage {
 
   /** What the features stage produced or found. */
   record Result(
-      FeatureSetVersion version, Path directory, boolean built, Map<String, Object> manifest) {}
+      FeatureSetVersion version, String directory, boolean built, Map<String, Object> manifest) {}
 
   private FeaturesStage() {}
 
-  static Path store(PlumbConfig config) {
+  static String store(PlumbConfig config) {
     return config.pathOr("features.store", "features");
   }
 
@@ -42,14 +42,23 @@ final class FeaturesStage {
     String fingerprint = String.valueOf(ingest.get("data_fingerprint"));
     FeatureSetSpec spec = config.featureSetSpec();
     FeatureSetVersion version = FeatureSetVersion.of(fingerprint, spec);
-    Path setDir = store(config).resolve(spec.name());
-    Path dir = setDir.resolve(version.id());
-    Path manifestPath = dir.resolve(MANIFEST);
-    if (Files.isRegularFile(manifestPath) && !config.flag("features.force")) {
+    Storage storage = Storages.of(spark);
+    String setDir =
+        Locations.join(store(config), Locations.checkSegment(spec.name(), "the feature set name"));
+    String dir = Locations.join(setDir, version.id());
+    String manifestPath = Locations.join(dir, MANIFEST);
+    Map<String, Object> existing = manifest(storage, dir);
+    if (existing != null && !config.flag("features.force")) {
       Log.info("features: version " + version + " is in the store: reused, nothing recomputed");
-      JsonFiles.writeText(setDir.resolve(LATEST), version.id());
-      return new Result(
-          version, dir, false, JsonFiles.read(manifestPath, "the manifest", "features"));
+      JsonFiles.writeText(Locations.join(setDir, LATEST), version.id());
+      return new Result(version, dir, false, existing);
+    }
+    if (existing == null && storage.exists(manifestPath)) {
+      Log.warn(
+          "features: the manifest of version "
+              + version
+              + " cannot be read (an interrupted or damaged write): the version is unfinished and"
+              + " is rebuilt");
     }
     Log.info("features: building version " + version + " of '" + spec.name() + "'");
     Dataset<Row> clean =
@@ -65,9 +74,9 @@ final class FeaturesStage {
         .format("delta")
         .mode("overwrite")
         .option("overwriteSchema", "true")
-        .save(dir.resolve(DATA).toString());
-    JsonFiles.writeText(dir.resolve(TRANSFORM), set.transform().toJson());
-    Dataset<Row> stored = spark.read().format("delta").load(dir.resolve(DATA).toString());
+        .save(Locations.join(dir, DATA));
+    JsonFiles.writeText(Locations.join(dir, TRANSFORM), set.transform().toJson());
+    Dataset<Row> stored = spark.read().format("delta").load(Locations.join(dir, DATA));
     List<String> featureNames = set.transform().featureNames();
     Map<String, Double> singleFeatureAuc =
         builder.checkLeakage(
@@ -112,33 +121,60 @@ final class FeaturesStage {
     manifest.put("split_sizes", stats.get("split_sizes"));
     manifest.put("spec", spec.toMap());
     manifest.put("validation_status", "passed");
+    // Published in this order: data, transform, manifest, then LATEST. Each is one whole-file
+    // write (see Storage#write), so a version is complete exactly when its manifest parses, on
+    // object stores without atomic rename too.
     JsonFiles.write(manifestPath, manifest);
-    JsonFiles.writeText(setDir.resolve(LATEST), version.id());
+    JsonFiles.writeText(Locations.join(setDir, LATEST), version.id());
     Log.info("features: version " + version + " written with " + stats.get("split_sizes"));
     return new Result(version, dir, true, manifest);
   }
 
+  /**
+   * The manifest of the version in {@code dir}, or null when the version is unfinished: no
+   * manifest, or one that cannot be parsed (a write cut short or a damaged file). An unfinished
+   * version is never reused; the next build of it rebuilds it.
+   */
+  static Map<String, Object> manifest(Storage storage, String dir) {
+    String location = Locations.join(dir, MANIFEST);
+    if (!storage.isFile(location)) {
+      return null;
+    }
+    try {
+      Map<String, Object> m = JsonFiles.parse(storage.read(location), location, "", "features");
+      return m.get("feature_set_version") == null || m.get("split_sizes") == null ? null : m;
+    } catch (IllegalStateException e) {
+      return null;
+    }
+  }
+
   /** The stored versions of every feature set, newest first, as printable lines. */
   static List<String> list(PlumbConfig config) {
-    Path store = store(config);
+    Storage storage = Storages.beforeSpark(config.sparkConf());
     List<Map<String, Object>> manifests = new java.util.ArrayList<>();
     List<String> incomplete = new java.util.ArrayList<>();
-    if (Files.isDirectory(store)) {
-      try (var sets = Files.list(store)) {
-        for (Path set : sets.filter(Files::isDirectory).sorted().toList()) {
-          try (var versions = Files.list(set)) {
-            for (Path v : versions.filter(Files::isDirectory).sorted().toList()) {
-              Path m = v.resolve(MANIFEST);
-              if (Files.isRegularFile(m)) {
-                manifests.add(JsonFiles.read(m, "the manifest", "features"));
-              } else {
-                incomplete.add(set.getFileName() + "/" + v.getFileName());
-              }
-            }
-          }
+    for (Storage.Entry set : storage.list(store(config))) {
+      if (!set.directory()) {
+        continue;
+      }
+      for (Storage.Entry v : storage.list(set.location())) {
+        if (!v.directory()) {
+          continue;
         }
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException("Cannot list the feature store " + store, e);
+        Map<String, Object> m = manifest(storage, v.location());
+        if (m != null) {
+          manifests.add(m);
+        } else {
+          incomplete.add(
+              set.name()
+                  + "/"
+                  + v.name()
+                  + (storage.exists(Locations.join(v.location(), MANIFEST))
+                      ? "  (incomplete: its manifest cannot be read; the next build of this"
+                          + " version rebuilds it)"
+                      : "  (incomplete: no manifest; the next build of this version rebuilds"
+                          + " it)"));
+        }
       }
     }
     manifests.sort(
@@ -165,22 +201,25 @@ final class FeaturesStage {
                   + " "
                   + m.get("source_table")));
     }
-    for (String i : incomplete) {
-      lines.add(i + "  (incomplete: no manifest; the next build of this version rebuilds it)");
-    }
+    lines.addAll(incomplete);
     return lines;
   }
 
   /** The version to use: the given one, or the store's latest for the configured name. */
-  static Path resolve(PlumbConfig config, String version) {
-    Path setDir = store(config).resolve(config.string("features.name"));
+  static String resolve(PlumbConfig config, String version) {
+    String setDir =
+        Locations.join(
+            store(config),
+            Locations.checkSegment(config.string("features.name"), "the feature set name"));
     String v =
         version.isEmpty()
-            ? JsonFiles.readText(setDir.resolve(LATEST), "the latest feature set", "features")
+            ? JsonFiles.readText(
+                Locations.join(setDir, LATEST), "the latest feature set", "features")
             : version;
-    Path dir = setDir.resolve(v);
-    if (!Files.isRegularFile(dir.resolve(MANIFEST))) {
-      throw JobErrors.missingStageOutput("a complete feature set version " + v, dir, "features");
+    String dir = Locations.join(setDir, Locations.checkSegment(v, "the feature set version"));
+    if (manifest(Storages.current(), dir) == null) {
+      throw JobErrors.missingStageOutput(
+          "a complete feature set version " + v + " (with a readable manifest)", dir, "features");
     }
     return dir;
   }
@@ -192,13 +231,14 @@ final class FeaturesStage {
    * of rows written.
    */
   static long apply(
-      SparkSession spark, PlumbConfig config, String version, Path input, Path output) {
+      SparkSession spark, PlumbConfig config, String version, String input, String output) {
     if (version.isEmpty()) {
       throw JobErrors.usage("features apply needs --version V (see 'plumb features list')");
     }
-    Path dir = resolve(config, version);
+    String dir = resolve(config, version);
     FittedTransform transform = transform(dir);
-    if (!Files.exists(input)) {
+    Storage storage = Storages.of(spark);
+    if (!storage.exists(input)) {
       throw new IllegalArgumentException(
           "Cannot apply feature set version "
               + version
@@ -206,16 +246,16 @@ final class FeaturesStage {
               + input
               + "' does not exist (pass --input <Delta table or Parquet folder>)");
     }
-    boolean delta = Files.isDirectory(input.resolve("_delta_log"));
-    Dataset<Row> raw = spark.read().format(delta ? "delta" : "parquet").load(input.toString());
+    boolean delta = storage.isDirectory(Locations.join(input, "_delta_log"));
+    Dataset<Row> raw = spark.read().format(delta ? "delta" : "parquet").load(input);
     Dataset<Row> features = transform.apply(raw); // checks the schema before any job runs
     features
         .write()
         .format("delta")
         .mode("overwrite")
         .option("overwriteSchema", "true")
-        .save(output.toString());
-    long rows = spark.read().format("delta").load(output.toString()).count();
+        .save(output);
+    long rows = spark.read().format("delta").load(output).count();
     Log.info(
         "features: applied version "
             + version
@@ -228,9 +268,9 @@ final class FeaturesStage {
     return rows;
   }
 
-  static FittedTransform transform(Path dir) {
+  static FittedTransform transform(String dir) {
     return FittedTransform.fromJson(
         JsonFiles.readText(
-            dir.resolve(TRANSFORM), "the fitted" + " transform", "features --force"));
+            Locations.join(dir, TRANSFORM), "the fitted" + " transform", "features --force"));
   }
 }

@@ -21,15 +21,14 @@ import dev.plumb.features.FeatureErrors;
 import dev.plumb.features.IngestPlan;
 import dev.plumb.features.ParquetSource;
 import dev.plumb.features.SourceFile;
+import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Storage;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,28 +72,35 @@ final class IngestStage {
       int filesSkipped,
       String fingerprint,
       String contractHash,
-      Path cleanTable,
+      String cleanTable,
       long cleanVersion,
-      Path report,
+      String report,
       boolean unchanged,
       Map<String, Double> timings) {}
 
   private IngestStage() {}
 
-  static Path reportPath(PlumbConfig config) {
-    return config.workDir().resolve("reports").resolve("ingest-report.json");
+  static String reportPath(PlumbConfig config) {
+    return Locations.join(config.workDir(), "reports", "ingest-report.json");
   }
 
   static DataContract contract(PlumbConfig config) {
-    Path path = Path.of(config.string("ingest.contract"));
+    return contract(Storages.current(), config);
+  }
+
+  /** The data contract {@code ingest.contract} names, read through {@code storage}. */
+  static DataContract contract(Storage storage, PlumbConfig config) {
+    String path = Locations.qualify(config.string("ingest.contract"));
+    String text;
     try {
-      return DataContract.parse(Files.readString(path, StandardCharsets.UTF_8), path.toString());
-    } catch (IOException e) {
+      text = storage.readText(path);
+    } catch (java.io.UncheckedIOException e) {
       throw FeatureErrors.invalidSpec(
           "read the data contract",
-          "file '" + path + "' cannot be read (" + e.getClass().getSimpleName() + ")",
+          "file '" + path + "' cannot be read (" + e.getMessage() + ")",
           "check ingest.contract; examples live in conf/contracts/");
     }
+    return DataContract.parse(text, path);
   }
 
   /**
@@ -127,9 +133,9 @@ final class IngestStage {
               throw JobErrors.badValue(ConfigKeys.find("ingest.format"), format, config.source());
         };
     String fingerprint = input.fingerprint().hash();
-    Path cleanPath = config.pathOr("ingest.clean_table", "tables/clean");
-    Path quarantinePath = config.pathOr("ingest.quarantine_table", "tables/quarantine");
-    Path reportPath = reportPath(config);
+    String cleanPath = config.pathOr("ingest.clean_table", "tables/clean");
+    String quarantinePath = config.pathOr("ingest.quarantine_table", "tables/quarantine");
+    String reportPath = reportPath(config);
 
     Result previous = unchanged(spark, cleanPath, reportPath, fingerprint);
     if (previous != null) {
@@ -184,7 +190,7 @@ final class IngestStage {
       if (concurrentWrite(e)) {
         throw new IllegalStateException(
             "Cannot ingest: another ingest wrote "
-                + cleanPath.getParent()
+                + Locations.parent(cleanPath)
                 + " at the same time and won ("
                 + e.getClass().getSimpleName()
                 + "); the tables hold its complete result (rerun to write this one)",
@@ -228,9 +234,9 @@ final class IngestStage {
       report.put("data_fingerprint", fingerprint);
       report.put("contract", contract.name());
       report.put("contract_hash", contract.hash());
-      report.put("clean_table", cleanPath.toString());
+      report.put("clean_table", cleanPath);
       report.put("clean_table_version", cleanVersion);
-      report.put("quarantine_table", quarantinePath.toString());
+      report.put("quarantine_table", quarantinePath);
       report.put("quarantine_table_version", quarantineCommit.version());
       timings.put("clean_pass", written.cleanSeconds());
       timings.put("quarantine", written.quarantineSeconds());
@@ -286,8 +292,8 @@ final class IngestStage {
       ContractValidator validator,
       Input input,
       long footerRows,
-      Path cleanPath,
-      Path quarantinePath,
+      String cleanPath,
+      String quarantinePath,
       String fingerprint,
       String runId,
       int maxGatheredBadRows) {
@@ -322,7 +328,11 @@ final class IngestStage {
                 DataTypes.BooleanType)
             .asNondeterministic();
     Dataset<Row> clean =
-        rows.filter(when(validation.broken(), quarantine.apply(badRow)).otherwise(lit(true)))
+        rows.filter(
+                when(
+                        validation.broken(),
+                        quarantine.apply(QuarantineCollector.carried(rows, badRow)))
+                    .otherwise(lit(true)))
             .select(validator.cleanColumns(input.extraColumns()));
     StructType badSchema = (StructType) rows.select(badRow).schema().fields()[0].dataType();
     List<Column> sums = validator.cleanSumAggregations();
@@ -356,7 +366,7 @@ final class IngestStage {
       bad = spark.createDataFrame(List.of(), badSchema);
     } else if (!collector.overflowed()
         && collector.count() == rowsCounted - cleanCommit.rowsWritten()) {
-      bad = spark.createDataFrame(collector.rows(), badSchema);
+      bad = collector.dataFrame(spark, badSchema);
     } else {
       Log.info(
           collector.overflowed()
@@ -420,13 +430,13 @@ final class IngestStage {
         quarantineSeconds);
   }
 
-  private static void save(Dataset<Row> rows, Path table, String fingerprint) {
+  private static void save(Dataset<Row> rows, String table, String fingerprint) {
     rows.write()
         .format("delta")
         .mode("overwrite")
         .option("overwriteSchema", "true")
         .option("userMetadata", MARKER + fingerprint)
-        .save(table.toString());
+        .save(table);
   }
 
   private static Map<String, Object> observed(Observation observation) {
@@ -449,7 +459,7 @@ final class IngestStage {
   private static Map<String, ContractValidator.ColumnStats> cleanStatistics(
       SparkSession spark,
       ContractValidator validator,
-      Path table,
+      String table,
       Commit commit,
       Observation sums) {
     Map<String, Object> sumValues = sums == null ? Map.of() : observed(sums);
@@ -559,11 +569,7 @@ final class IngestStage {
   }
 
   private static Input parquet(SparkSession spark, PlumbConfig config, DataContract contract) {
-    List<String> roots =
-        Arrays.stream(config.pathOr("ingest.input", "demo-data").toString().split(","))
-            .map(String::trim)
-            .filter(s -> !s.isEmpty())
-            .toList();
+    List<String> roots = config.inputRoots();
     String partitionFilter = config.string("ingest.partition_filter");
     List<SourceFile> listed = ParquetSource.list(spark, roots);
     List<SourceFile> files = ParquetSource.prune(spark, listed, partitionFilter);
@@ -616,7 +622,7 @@ final class IngestStage {
   }
 
   private static Input delta(SparkSession spark, PlumbConfig config, DataContract contract) {
-    String path = config.pathOr("ingest.input", "demo-data").toString();
+    String path = config.inputRoots().get(0);
     DeltaSource.Input in =
         DeltaSource.read(
             spark,
@@ -627,11 +633,7 @@ final class IngestStage {
     IngestPlan plan = IngestPlan.of(List.of(table), contract, IngestPlan.UnreadablePolicy.FAIL);
     List<Column> columns = new ArrayList<>();
     for (ColumnSpec spec : contract.columns()) {
-      boolean same = spec.storedType().toString().equals(table.columnTypes().get(spec.name()));
-      columns.add(
-          same
-              ? col(spec.name())
-              : col(spec.name()).cast(spec.storedType().sparkType()).as(spec.name()));
+      columns.addAll(IngestPlan.readAs(spec, table.columnTypes().get(spec.name())));
     }
     columns.add(input_file_name().as(ParquetSource.SOURCE_FILE));
     // Delta does not expose _metadata.row_index; the id is stable for the same table version
@@ -682,8 +684,8 @@ final class IngestStage {
 
   /** The previous result when the clean table was last written from this very input. */
   private static Result unchanged(
-      SparkSession spark, Path cleanPath, Path reportPath, String fingerprint) {
-    if (!Files.isRegularFile(reportPath)) {
+      SparkSession spark, String cleanPath, String reportPath, String fingerprint) {
+    if (!Storages.of(spark).isFile(reportPath)) {
       return null;
     }
     Commit last;
@@ -727,9 +729,8 @@ final class IngestStage {
   private record Commit(
       long version, long rowsWritten, List<JsonNode> fileStats, String userMetadata) {}
 
-  private static Commit lastCommit(SparkSession spark, Path table) {
-    org.apache.hadoop.fs.Path logDir =
-        new org.apache.hadoop.fs.Path(table.toString(), "_delta_log");
+  private static Commit lastCommit(SparkSession spark, String table) {
+    org.apache.hadoop.fs.Path logDir = new org.apache.hadoop.fs.Path(table, "_delta_log");
     try {
       FileSystem fs = logDir.getFileSystem(spark.sparkContext().hadoopConfiguration());
       long version = -1;

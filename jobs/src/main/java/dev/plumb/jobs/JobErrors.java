@@ -1,6 +1,5 @@
 package dev.plumb.jobs;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -34,6 +33,25 @@ final class JobErrors {
             ConfigKeys.SPARK_CONF_PREFIX));
   }
 
+  /** A value outside the key's fixed choices; {@code where} says where it came from. */
+  static UsageException badChoice(String key, String value, String where, List<String> choices) {
+    String suggestion = closest(value, choices);
+    return new UsageException(
+        String.format(
+            "Cannot read config: %s = '%s' (from %s) is not one of %s%s",
+            key,
+            value,
+            where,
+            choices,
+            suggestion == null ? "" : " (did you mean '" + suggestion + "'?)"));
+  }
+
+  /** A key's value that fails a check (a file that cannot be read, a bad name). */
+  static UsageException badSetting(String key, String where, String problem) {
+    return new UsageException(
+        String.format("Cannot read config: %s (from %s): %s", key, where, problem));
+  }
+
   static UsageException badValue(ConfigKey key, String value, String where) {
     return new UsageException(
         String.format(
@@ -46,12 +64,12 @@ final class JobErrors {
             key.defaultValue().isEmpty() ? "none" : key.defaultValue()));
   }
 
-  static UsageException missingConfig(Path file, Exception cause) {
+  static UsageException missingConfig(String file, Exception cause) {
     return new UsageException(
         "Cannot read config file '"
             + file
             + "': "
-            + cause.getClass().getSimpleName()
+            + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage())
             + " (check the --conf path; the examples live in conf/)");
   }
 
@@ -85,14 +103,14 @@ final class JobErrors {
             runId, Secrets.redactUri(uri), cause, list, runState));
   }
 
-  static IllegalStateException missingStageOutput(String what, Path path, String producer) {
+  static IllegalStateException missingStageOutput(String what, String path, String producer) {
     return new IllegalStateException(
         String.format(
             "Cannot find %s at %s (run './plumb %s' first, or point the config at it)",
             what, path, producer));
   }
 
-  private static String closest(String key, List<String> candidates) {
+  static String closest(String key, List<String> candidates) {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String c : candidates) {

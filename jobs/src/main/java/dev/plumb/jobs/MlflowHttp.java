@@ -9,7 +9,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
@@ -174,19 +173,9 @@ final class MlflowHttp {
             budgetOf(budget)));
   }
 
-  /** PUT a file to a server path (the artifact proxy). */
-  void put(String what, String path, Path file) {
-    send(
-        what,
-        path,
-        () -> {
-          try {
-            return HttpRequest.BodyPublishers.ofFile(file);
-          } catch (IOException e) {
-            throw new IllegalStateException("Cannot " + what + ": " + e.getMessage(), e);
-          }
-        },
-        budgetOf(retryBudget));
+  /** PUT a file's bytes to a server path (the artifact proxy). */
+  void put(String what, String path, byte[] bytes) {
+    send(what, path, () -> HttpRequest.BodyPublishers.ofByteArray(bytes), budgetOf(retryBudget));
   }
 
   /** GET a raw server path once, within the given budget; the status code. */

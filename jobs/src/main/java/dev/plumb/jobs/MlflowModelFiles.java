@@ -6,13 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Storage;
 import dev.plumb.training.ModelFiles;
 import dev.plumb.training.ModelFormat;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -48,7 +46,7 @@ final class MlflowModelFiles {
    * Writes {@code MLmodel} and the environment files beside the booster in a trained model's folder
    * (no input example, no run id).
    */
-  static void writeMlmodel(Path dir, List<String> featureNames) {
+  static void writeMlmodel(String dir, List<String> featureNames) {
     writeDescriptor(dir, featureNames, null, Map.of());
   }
 
@@ -62,30 +60,27 @@ final class MlflowModelFiles {
    * @param example a few rows of feature values, in feature order
    * @param runId the run the model is logged to
    */
-  static Path writeModel(
-      Path modelDir,
-      Path target,
+  static String writeModel(
+      String modelDir,
+      String target,
       List<String> featureNames,
       int rounds,
       List<double[]> example,
       String runId) {
-    try {
-      Files.createDirectories(target);
-      byte[] booster = Files.readAllBytes(modelDir.resolve(TrainStage.MODEL_FILE));
-      byte[] cut = firstRounds(booster, rounds);
-      Files.write(target.resolve(TrainStage.MODEL_FILE), cut);
-      if (Files.isRegularFile(modelDir.resolve(ModelFormat.JSON.fileName()))) {
-        Files.write(
-            target.resolve(ModelFormat.JSON.fileName()), ModelFiles.convert(cut, ModelFormat.JSON));
+    Storage storage = Storages.current();
+    byte[] booster = storage.read(Locations.join(modelDir, TrainStage.MODEL_FILE));
+    byte[] cut = firstRounds(booster, rounds);
+    storage.write(Locations.join(target, TrainStage.MODEL_FILE), cut);
+    if (storage.isFile(Locations.join(modelDir, ModelFormat.JSON.fileName()))) {
+      storage.write(
+          Locations.join(target, ModelFormat.JSON.fileName()),
+          ModelFiles.convert(cut, ModelFormat.JSON));
+    }
+    for (String f : List.of(TrainStage.MODEL_META, FeaturesStage.TRANSFORM)) {
+      String from = Locations.join(modelDir, f);
+      if (storage.isFile(from)) {
+        storage.write(Locations.join(target, f), storage.read(from));
       }
-      for (String f : List.of(TrainStage.MODEL_META, FeaturesStage.TRANSFORM)) {
-        if (Files.isRegularFile(modelDir.resolve(f))) {
-          Files.copy(modelDir.resolve(f), target.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "Cannot write the MLflow model folder " + target + ": " + e.getMessage(), e);
     }
     Map<String, Object> example2 = new LinkedHashMap<>();
     example2.put("columns", featureNames);
@@ -99,13 +94,13 @@ final class MlflowModelFiles {
     }
     example2.put("data", data);
     JsonFiles.writeText(
-        target.resolve(INPUT_EXAMPLE), dev.plumb.features.YamlDocs.toJson(example2));
+        Locations.join(target, INPUT_EXAMPLE), dev.plumb.features.YamlDocs.toJson(example2));
     writeDescriptor(target, featureNames, runId, Map.of("example", "true"));
     return target;
   }
 
   private static void writeDescriptor(
-      Path dir, List<String> featureNames, String runId, Map<String, String> options) {
+      String dir, List<String> featureNames, String runId, Map<String, String> options) {
     ArrayNode inputs = JSON.createArrayNode();
     for (String f : featureNames) {
       ObjectNode c = JSON.createObjectNode();
@@ -116,7 +111,7 @@ final class MlflowModelFiles {
     }
     String outputs =
         "[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"float32\", \"shape\": [-1]}}]";
-    long size = sizeOf(dir.resolve(TrainStage.MODEL_FILE));
+    long size = sizeOf(Locations.join(dir, TrainStage.MODEL_FILE));
     List<String> lines = new ArrayList<>();
     lines.add("artifact_path: model");
     lines.add("flavors:");
@@ -157,12 +152,12 @@ final class MlflowModelFiles {
                 .format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS"))
             + "'");
     lines.add("");
-    JsonFiles.writeText(dir.resolve(MLMODEL), String.join("\n", lines));
+    JsonFiles.writeText(Locations.join(dir, MLMODEL), String.join("\n", lines));
     String mlflow = "mlflow==" + BuildInfo.get("mlflow.version");
     String xgboost = "xgboost==" + BuildInfo.get("xgboost.version");
-    JsonFiles.writeText(dir.resolve("requirements.txt"), mlflow + "\n" + xgboost + "\n");
+    JsonFiles.writeText(Locations.join(dir, "requirements.txt"), mlflow + "\n" + xgboost + "\n");
     JsonFiles.writeText(
-        dir.resolve("python_env.yaml"),
+        Locations.join(dir, "python_env.yaml"),
         String.join(
             "\n",
             "python: " + PYTHON_VERSION,
@@ -172,7 +167,7 @@ final class MlflowModelFiles {
             "- -r requirements.txt",
             ""));
     JsonFiles.writeText(
-        dir.resolve("conda.yaml"),
+        Locations.join(dir, "conda.yaml"),
         String.join(
             "\n",
             "channels:",
@@ -187,12 +182,9 @@ final class MlflowModelFiles {
             ""));
   }
 
-  private static long sizeOf(Path p) {
-    try {
-      return Files.isRegularFile(p) ? Files.size(p) : -1;
-    } catch (IOException e) {
-      return -1;
-    }
+  private static long sizeOf(String location) {
+    Storage storage = Storages.current();
+    return storage.isFile(location) ? storage.read(location).length : -1;
   }
 
   /**

@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plumb.features.YamlDocs;
+import dev.plumb.features.io.HadoopStorage;
+import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Storage;
+import dev.plumb.features.io.StorageException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,9 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.SparkSession;
 import org.mlflow.tracking.MlflowClient;
 import org.mlflow.tracking.creds.BasicMlflowHostCreds;
@@ -292,22 +292,29 @@ public final class MlflowTracker implements RunTracker {
   }
 
   @Override
-  public void logArtifact(Path file, String artifactDir) {
-    String relative =
-        (artifactDir.isEmpty() ? "" : artifactDir + "/") + file.getFileName().toString();
+  public void logArtifact(String location, String artifactDir) {
+    String relative = (artifactDir.isEmpty() ? "" : artifactDir + "/") + Locations.name(location);
     ArtifactPaths.check(relative);
-    guarded("artifact " + relative, () -> upload(file, artifactDir, relative));
+    guarded(
+        "artifact " + relative,
+        () ->
+            upload(
+                Storages.current().read(location),
+                Locations.name(location),
+                artifactDir,
+                relative));
   }
 
-  private void upload(Path file, String artifactDir, String relative) {
+  private void upload(byte[] bytes, String name, String artifactDir, String relative) {
     String root = artifactUri;
     String scheme = schemeOf(root);
     if (scheme.equals("mlflow-artifacts")) {
-      uploadThroughProxy(root, relative, file);
+      uploadThroughProxy(root, relative, bytes);
       return;
     }
     if (scheme.isEmpty() || HADOOP_SCHEMES.contains(scheme)) {
-      String reason = uploadThroughHadoop(scheme.isEmpty() ? "file:" + root : root, relative, file);
+      String reason =
+          uploadThroughHadoop(scheme.isEmpty() ? "file:" + root : root, relative, bytes);
       if (reason == null) {
         return;
       }
@@ -326,11 +333,25 @@ public final class MlflowTracker implements RunTracker {
               + " FileSystem URI; falling back to the MLflow client's CLI upload (needs the"
               + " Python mlflow package)");
     }
-    cliClient().logArtifact(runId, file.toFile(), artifactDir.isEmpty() ? null : artifactDir);
+    // The CLI uploads a local file: stage the bytes under their own name in a temp folder.
+    try {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("plumb-artifact");
+      java.nio.file.Path file = dir.resolve(name);
+      java.nio.file.Files.write(file, bytes);
+      try {
+        cliClient().logArtifact(runId, file.toFile(), artifactDir.isEmpty() ? null : artifactDir);
+      } finally {
+        java.nio.file.Files.deleteIfExists(file);
+        java.nio.file.Files.deleteIfExists(dir);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot stage artifact " + relative + ": " + e.getMessage(), e);
+    }
   }
 
   /** Returns null when uploaded, else why Hadoop could not (e.g. no FileSystem for the scheme). */
-  private static String uploadThroughHadoop(String root, String relative, Path file) {
+  private static String uploadThroughHadoop(String root, String relative, byte[] bytes) {
     Configuration conf;
     try {
       conf =
@@ -342,20 +363,18 @@ public final class MlflowTracker implements RunTracker {
     } catch (NoClassDefFoundError e) {
       return "Hadoop is not on the classpath";
     }
-    org.apache.hadoop.fs.Path target =
-        new org.apache.hadoop.fs.Path(MlflowHttp.stripSlash(root) + "/" + relative);
-    // A private instance: turning checksums off must not touch the FileSystem Spark shares.
-    try (FileSystem fs = FileSystem.newInstance(target.toUri(), conf)) {
-      fs.setWriteChecksum(false);
-      fs.mkdirs(target.getParent());
-      fs.copyFromLocalFile(
-          false, true, new org.apache.hadoop.fs.Path(file.toAbsolutePath().toUri()), target);
+    String target = MlflowHttp.stripSlash(root) + "/" + relative;
+    try {
+      new HadoopStorage(conf).write(target, bytes);
       return null;
-    } catch (org.apache.hadoop.fs.UnsupportedFileSystemException e) {
-      return e.getMessage();
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "Cannot log artifact " + relative + " to " + root + ": " + e.getMessage(), e);
+    } catch (StorageException e) {
+      if (e.getCause() instanceof org.apache.hadoop.fs.UnsupportedFileSystemException) {
+        return e.getCause().getMessage();
+      }
+      throw new StorageException(
+          "Cannot log artifact " + relative + " to " + root + ": " + e.getMessage(),
+          target,
+          e.getCause());
     }
   }
 
@@ -376,7 +395,7 @@ public final class MlflowTracker implements RunTracker {
     return cliClient;
   }
 
-  private void uploadThroughProxy(String root, String relative, Path file) {
+  private void uploadThroughProxy(String root, String relative, byte[] bytes) {
     // mlflow-artifacts:/<exp>/<run>/artifacts -> PUT /api/2.0/mlflow-artifacts/artifacts/<...>
     String base = root.substring("mlflow-artifacts:".length());
     if (base.startsWith("//")) {
@@ -390,39 +409,33 @@ public final class MlflowTracker implements RunTracker {
             .append(URLEncoder.encode(part, StandardCharsets.UTF_8).replace("+", "%20"));
       }
     }
-    http.put("upload artifact " + relative, path.toString(), file);
+    http.put("upload artifact " + relative, path.toString(), bytes);
   }
 
   @Override
-  public void logModel(Path modelDir, String artifactPath) {
+  public void logModel(String modelDir, String artifactPath) {
     ArtifactPaths.check(artifactPath);
-    List<Path> files;
-    try (Stream<Path> walk = Files.walk(modelDir)) {
-      files = walk.filter(Files::isRegularFile).sorted().toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot list the model folder " + modelDir, e);
+    Storage storage = Storages.current();
+    String mlmodelText = null;
+    for (Storage.Entry f : storage.listFilesRecursively(modelDir)) {
+      String relative = f.location().substring(modelDir.length() + 1);
+      int slash = relative.lastIndexOf('/');
+      String dir = slash < 0 ? artifactPath : artifactPath + "/" + relative.substring(0, slash);
+      logArtifact(f.location(), dir);
+      if (relative.equals("MLmodel")) {
+        mlmodelText = storage.readText(f.location());
+      }
     }
-    for (Path f : files) {
-      Path parent = modelDir.relativize(f).getParent();
-      String dir =
-          parent == null ? artifactPath : artifactPath + "/" + parent.toString().replace('\\', '/');
-      logArtifact(f, dir);
-    }
-    Path mlmodel = modelDir.resolve("MLmodel");
-    if (Files.isRegularFile(mlmodel)) {
+    if (mlmodelText != null) {
       // What the UI reads to show the run's logged models.
       Map<String, Object> entry = new LinkedHashMap<>();
       entry.put("run_id", runId);
       entry.put("artifact_path", artifactPath);
-      try {
-        Map<String, Object> m = YamlDocs.parse(Files.readString(mlmodel), mlmodel.toString());
-        entry.put("utc_time_created", m.getOrDefault("utc_time_created", Instant.now().toString()));
-        entry.put("flavors", m.get("flavors"));
-        entry.put("model_uuid", m.getOrDefault("model_uuid", UUID.randomUUID().toString()));
-        entry.put("mlflow_version", m.get("mlflow_version"));
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot read " + mlmodel, e);
-      }
+      Map<String, Object> m = YamlDocs.parse(mlmodelText, Locations.join(modelDir, "MLmodel"));
+      entry.put("utc_time_created", m.getOrDefault("utc_time_created", Instant.now().toString()));
+      entry.put("flavors", m.get("flavors"));
+      entry.put("model_uuid", m.getOrDefault("model_uuid", UUID.randomUUID().toString()));
+      entry.put("mlflow_version", m.get("mlflow_version"));
       setTags(Map.of("mlflow.log-model.history", YamlDocs.toJson(List.of(entry))));
     }
   }

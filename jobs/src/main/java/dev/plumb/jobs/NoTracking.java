@@ -1,6 +1,5 @@
 package dev.plumb.jobs;
 
-import java.nio.file.Path;
 import java.util.Map;
 
 /** {@code --tracking none}: logs nothing, says so once. */
@@ -25,7 +24,7 @@ final class NoTracking implements RunTracker {
   public void logMetricHistory(String key, float[] values) {}
 
   @Override
-  public void logArtifact(Path file, String artifactDir) {}
+  public void logArtifact(String location, String artifactDir) {}
 
   @Override
   public void finish(boolean succeeded) {}

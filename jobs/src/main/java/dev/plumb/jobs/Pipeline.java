@@ -5,7 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import dev.plumb.features.FeatureSetVersion;
 import dev.plumb.features.Splits;
 import dev.plumb.features.YamlDocs;
-import java.nio.file.Path;
+import dev.plumb.features.io.Locations;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,13 +50,13 @@ final class Pipeline {
       TrainStage.Result train,
       String runId) {
     List<String> names = train.model().featureNames();
-    Path setDir = FeaturesStage.resolve(config, train.featureSetVersion());
+    String setDir = FeaturesStage.resolve(config, train.featureSetVersion());
     List<double[]> example = new ArrayList<>();
     for (Row r :
         spark
             .read()
             .format("delta")
-            .load(setDir.resolve(FeaturesStage.DATA).toString())
+            .load(Locations.join(setDir, FeaturesStage.DATA))
             .filter(col(Splits.COLUMN).equalTo(Splits.TEST))
             .select(names.stream().map(n -> col(n).cast("double")).toArray(Column[]::new))
             .limit(EXAMPLE_ROWS)
@@ -67,10 +67,10 @@ final class Pipeline {
       }
       example.add(row);
     }
-    Path dir =
+    String dir =
         MlflowModelFiles.writeModel(
             train.modelDir(),
-            train.modelDir().resolve(MLFLOW_MODEL_DIR),
+            Locations.join(train.modelDir(), MLFLOW_MODEL_DIR),
             names,
             train.model().bestIteration() + 1,
             example,
@@ -92,7 +92,10 @@ final class Pipeline {
     for (String pair : config.list("tracking.model_tags")) {
       int eq = pair.indexOf('=');
       if (eq <= 0) {
-        throw JobErrors.badValue(ConfigKeys.find("tracking.model_tags"), pair, config.source());
+        throw JobErrors.badSetting(
+            "tracking.model_tags",
+            config.origin("tracking.model_tags"),
+            "'" + pair + "' is not key=value (write tracking.model_tags=k1=v1,k2=v2)");
       }
       tags.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
     }
@@ -103,7 +106,7 @@ final class Pipeline {
   static RunTracker.DatasetInput inputDataset(PlumbConfig config, IngestStage.Result ingest) {
     String input = config.string("ingest.input");
     if (input.isEmpty()) {
-      input = config.pathOr("ingest.input", "demo-data").toString();
+      input = String.join(",", config.inputRoots());
     }
     boolean delta = config.string("ingest.format").equals("delta");
     Map<String, Object> source = new LinkedHashMap<>();
@@ -118,18 +121,16 @@ final class Pipeline {
     return new RunTracker.DatasetInput(
         "input",
         ingest.fingerprint(),
-        delta
-            ? "delta_table"
-            : (input.contains("://") ? input.substring(0, input.indexOf(':')) : "local"),
+        delta ? "delta_table" : (Locations.hasScheme(input) ? Locations.scheme(input) : "local"),
         YamlDocs.toJson(source),
         "ingest",
         YamlDocs.toJson(profile));
   }
 
   /** The feature set the model trains on; its digest is the content-hashed version. */
-  static RunTracker.DatasetInput featureSetDataset(PlumbConfig config, String version, Path dir) {
+  static RunTracker.DatasetInput featureSetDataset(PlumbConfig config, String version, String dir) {
     Map<String, Object> source = new LinkedHashMap<>();
-    source.put("path", dir.resolve(FeaturesStage.DATA).toString());
+    source.put("path", Locations.join(dir, FeaturesStage.DATA));
     Map<String, Object> profile = new LinkedHashMap<>();
     profile.put("feature_set", config.string("features.name"));
     profile.put("version", version);
@@ -143,7 +144,11 @@ final class Pipeline {
   }
 
   static Outcome run(
-      String job, SparkSession spark, PlumbConfig config, RunTracker tracker, Path resolvedConfig) {
+      String job,
+      SparkSession spark,
+      PlumbConfig config,
+      RunTracker tracker,
+      String resolvedConfig) {
     long start = System.nanoTime();
     Map<String, String> tags = new LinkedHashMap<>(Provenance.tags(spark));
     tags.put("plumb.job", job);
@@ -187,7 +192,8 @@ final class Pipeline {
                 "plumb.feature_set_version", features.version().id(),
                 "plumb.feature_set_built", String.valueOf(features.built()),
                 "plumb.feature_code_version", FeatureSetVersion.CODE_VERSION));
-        tracker.logArtifact(features.directory().resolve(FeaturesStage.MANIFEST), "features");
+        tracker.logArtifact(
+            Locations.join(features.directory(), FeaturesStage.MANIFEST), "features");
         tracker.logInputs(
             List.of(featureSetDataset(config, features.version().id(), features.directory())));
       }
@@ -208,7 +214,7 @@ final class Pipeline {
         train.model().params().forEach((k, v) -> resolved.put("xgboost." + k, String.valueOf(v)));
         tracker.logParams(resolved);
         if (!all) {
-          Path setDir = FeaturesStage.resolve(config, train.featureSetVersion());
+          String setDir = FeaturesStage.resolve(config, train.featureSetVersion());
           tracker.logInputs(List.of(featureSetDataset(config, train.featureSetVersion(), setDir)));
         }
         Object device = train.model().params().get("device");

@@ -1,8 +1,8 @@
 package dev.plumb.jobs;
 
+import dev.plumb.features.PlumbException;
+import dev.plumb.features.io.Locations;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,8 +98,8 @@ public final class Plumb {
                 spark,
                 config,
                 inv.options().getOrDefault("--version", ""),
-                Path.of(inv.options().getOrDefault("--input", "")).toAbsolutePath(),
-                Path.of(inv.options().getOrDefault("--output", "")).toAbsolutePath());
+                Locations.qualify(inv.options().getOrDefault("--input", "")),
+                Locations.qualify(inv.options().getOrDefault("--output", "")));
         out.println("features apply: " + rows + " rows written");
         return 0;
       } catch (JobErrors.UsageException e) {
@@ -107,7 +107,7 @@ public final class Plumb {
         return 2;
       } catch (Exception e) { // Spark throws checked SparkException from Scala code, undeclared
         err.println("plumb features apply failed: " + Secrets.redactUri(messageOf(e)));
-        return 1;
+        return exitCode(e);
       }
     }
     try (RunTracker tracker = tracker(config, env)) {
@@ -119,12 +119,12 @@ public final class Plumb {
       if (inv.job().equals("demo")) {
         DemoData.writeIfMissing(
             spark,
-            config.pathOr("ingest.input", "demo-data"),
+            config.inputRoots().get(0),
             config.integer("demo.rows"),
             config.integer("demo.days"),
             config.integer("demo.seed"));
       }
-      Path resolved = config.workDir().resolve("reports").resolve("resolved-config.yaml");
+      String resolved = Locations.join(config.workDir(), "reports", "resolved-config.yaml");
       JsonFiles.writeText(resolved, resolvedYaml(config));
       Pipeline.Outcome outcome = Pipeline.run(inv.job(), spark, config, tracker, resolved);
       out.print(Summary.render(inv.job(), outcome));
@@ -134,8 +134,24 @@ public final class Plumb {
       if (Boolean.parseBoolean(env.getOrDefault("PLUMB_DEBUG", "false"))) {
         e.printStackTrace(err);
       }
-      return 1;
+      return exitCode(e);
     }
+  }
+
+  /**
+   * The exit code of a failure: set by its category alone ({@link PlumbException}, a usage or
+   * config error: 2), wherever in the cause chain it sits; anything else is a failed job (1).
+   */
+  static int exitCode(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof PlumbException p) {
+        return p.category().exitCode();
+      }
+      if (t instanceof JobErrors.UsageException) {
+        return PlumbException.Category.BAD_CONFIG.exitCode();
+      }
+    }
+    return 1;
   }
 
   private static String messageOf(Throwable e) {
@@ -169,7 +185,7 @@ public final class Plumb {
   record Invocation(
       String job,
       String action,
-      Path conf,
+      String conf,
       List<String> sets,
       boolean help,
       Map<String, String> options) {}
@@ -183,9 +199,16 @@ public final class Plumb {
     }
     String job = args[0];
     if (!JOBS.contains(job)) {
-      throw JobErrors.usage("unknown job '" + job + "'; one of " + JOBS);
+      String suggestion = JobErrors.closest(job, JOBS);
+      throw JobErrors.usage(
+          "unknown job '"
+              + job
+              + "'"
+              + (suggestion == null ? "" : " (did you mean '" + suggestion + "'?)")
+              + "; one of "
+              + JOBS);
     }
-    Path conf = null;
+    String conf = null;
     List<String> sets = new ArrayList<>();
     boolean help = false;
     String action = "";
@@ -202,11 +225,7 @@ public final class Plumb {
       switch (a) {
         case "--help", "-h" -> help = true;
         case "--conf" -> {
-          conf = Path.of(value(args, ++i, a));
-          if (!Files.isRegularFile(conf)) {
-            throw JobErrors.usage(
-                "config file '" + conf + "' does not exist (the examples live in conf/)");
-          }
+          conf = value(args, ++i, a);
         }
         case "--set" -> sets.add(value(args, ++i, a));
         case "--tracking" -> sets.add("tracking.mode=" + value(args, ++i, a));
@@ -221,7 +240,7 @@ public final class Plumb {
           if (a.startsWith("--set=")) {
             sets.add(a.substring(6));
           } else if (a.startsWith("--conf=")) {
-            conf = Path.of(a.substring(7));
+            conf = a.substring(7);
           } else if (a.startsWith("--tracking=")) {
             sets.add("tracking.mode=" + a.substring(11));
           } else {

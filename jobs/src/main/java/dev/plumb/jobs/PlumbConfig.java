@@ -2,13 +2,10 @@ package dev.plumb.jobs;
 
 import dev.plumb.features.FeatureSetSpec;
 import dev.plumb.features.YamlDocs;
+import dev.plumb.features.io.Locations;
 import dev.plumb.training.ModelFormat;
 import dev.plumb.training.ScalePosWeight;
 import dev.plumb.training.TrainingSpec;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -28,10 +25,13 @@ public final class PlumbConfig {
 
   private final Map<String, Object> values;
   private final String source;
+  private final Map<String, String> origins;
+  private FeatureSetSpec featureSetSpec;
 
-  private PlumbConfig(Map<String, Object> values, String source) {
+  private PlumbConfig(Map<String, Object> values, String source, Map<String, String> origins) {
     this.values = values;
     this.source = source;
+    this.origins = origins;
   }
 
   /**
@@ -41,31 +41,33 @@ public final class PlumbConfig {
    * @param overrides {@code key=value} strings from {@code --set}
    * @param env the environment (for {@code MLFLOW_TRACKING_URI})
    */
-  public static PlumbConfig load(Path file, List<String> overrides, Map<String, String> env) {
+  public static PlumbConfig load(String file, List<String> overrides, Map<String, String> env) {
     Map<String, Object> values = new LinkedHashMap<>();
+    Map<String, String> origins = new LinkedHashMap<>();
     for (ConfigKey k : ConfigKeys.all()) {
       values.put(k.name(), parse(k, k.defaultValue(), "the default"));
     }
     String source = "defaults";
     if (file != null) {
+      String location = Locations.qualify(file);
       String text;
       try {
-        text = Files.readString(file, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw JobErrors.missingConfig(file, e);
+        text = Storages.current().readText(location);
+      } catch (java.io.UncheckedIOException e) {
+        throw JobErrors.missingConfig(location, e);
       }
       Map<String, Object> flat = new LinkedHashMap<>();
-      flatten("", YamlDocs.parse(text, file.toString()), flat);
+      flatten("", YamlDocs.parse(text, location), flat);
       for (Map.Entry<String, Object> e : flat.entrySet()) {
-        put(values, e.getKey(), e.getValue(), file.toString());
+        put(values, e.getKey(), e.getValue(), location);
+        origins.put(e.getKey(), location);
       }
       // A spec named in a config file is found relative to that file, from any working directory.
       String spec = String.valueOf(values.get("features.spec"));
-      if (flat.containsKey("features.spec") && !spec.isEmpty() && !Path.of(spec).isAbsolute()) {
-        Path dir = file.toAbsolutePath().getParent();
-        values.put("features.spec", dir.resolve(spec).normalize().toString());
+      if (flat.containsKey("features.spec") && !spec.isEmpty()) {
+        values.put("features.spec", Locations.resolve(Locations.parent(location), spec));
       }
-      source = file.toString();
+      source = location;
     }
     boolean uriSet =
         file != null
@@ -78,6 +80,7 @@ public final class PlumbConfig {
       }
       String key = o.substring(0, eq).trim();
       put(values, key, o.substring(eq + 1), "--set");
+      origins.put(key, "--set");
       if (key.equals("tracking.uri")) {
         uriSet = true;
       }
@@ -85,18 +88,26 @@ public final class PlumbConfig {
     if (!uriSet && String.valueOf(values.get("tracking.uri")).isEmpty()) {
       String fromEnv = env.getOrDefault("MLFLOW_TRACKING_URI", "");
       values.put("tracking.uri", fromEnv);
+      origins.put("tracking.uri", "MLFLOW_TRACKING_URI");
     }
-    String specFile = String.valueOf(values.get("features.spec"));
+    PlumbConfig config = new PlumbConfig(values, source, origins);
+    String specFile = config.string("features.spec");
     if (!specFile.isEmpty()) {
       // The spec file names the feature set, label and key; the other stages read these keys.
-      FeatureSetSpec spec = FeatureSetSpec.load(Path.of(specFile));
+      FeatureSetSpec spec =
+          FeatureSetSpec.load(Storages.forConfig(config), Locations.qualify(specFile));
       values.put("features.name", spec.name());
       values.put("features.label", spec.labelColumn());
       values.put("features.key", spec.keyColumn());
+      config.featureSetSpec = spec;
     }
-    PlumbConfig config = new PlumbConfig(values, source);
     config.validate();
     return config;
+  }
+
+  /** Where a key's value came from: the config file, {@code --set}, the environment or default. */
+  public String origin(String key) {
+    return origins.getOrDefault(key, "the default");
   }
 
   @SuppressWarnings("unchecked")
@@ -156,21 +167,84 @@ public final class PlumbConfig {
     }
   }
 
+  /**
+   * Checks every value that a later stage would otherwise find wrong only after earlier stages ran:
+   * enum-like keys, names that become folders, referenced spec files (read and parsed), so a bad
+   * config exits 2 before any Spark session exists. Errors name the key and where its value came
+   * from.
+   */
   private void validate() {
-    String mode = string("tracking.mode");
-    if (!mode.equals("mlflow") && !mode.equals("none")) {
-      throw JobErrors.badValue(ConfigKeys.find("tracking.mode"), mode, source);
+    choice("tracking.mode", List.of("mlflow", "none"));
+    choice("ingest.format", List.of("parquet", "delta"));
+    choice("ingest.unreadable_files", List.of("fail", "skip"));
+    choice("train.device", List.of("cpu", "cuda", "auto"));
+    choice("train.model_format", List.of("ubj", "json"));
+    if (!string("evaluate.mode").isEmpty()) {
+      choice("evaluate.mode", List.of("fast", "full"));
     }
-    // Building the specs validates them and their cross-field rules.
+    for (String key : List.of("train.feature_set_version", "features.name")) {
+      String v = string(key);
+      if (!v.isEmpty()) {
+        try {
+          Locations.checkSegment(v, key);
+        } catch (IllegalArgumentException e) {
+          throw JobErrors.badSetting(key, origin(key), e.getMessage());
+        }
+      }
+    }
+    Pipeline.modelTags(this);
+    dev.plumb.features.io.Storage storage = Storages.forConfig(this);
+    for (String key : LOCATION_KEYS) {
+      for (String location : key.equals("ingest.input") ? inputRoots() : List.of(string(key))) {
+        try {
+          storage.checkSupported(location);
+        } catch (java.io.UncheckedIOException e) {
+          throw JobErrors.badSetting(key, origin(key), e.getMessage());
+        }
+      }
+    }
+    // Building the specs validates them and their cross-field rules; the evaluation spec file is
+    // read and parsed here, not after training.
     featureSetSpec();
     trainingSpec();
+    try {
+      EvaluateStage.spec(this);
+    } catch (JobErrors.UsageException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw JobErrors.badSetting("evaluate.spec", origin("evaluate.spec"), e.getMessage());
+    }
+  }
+
+  /** Keys that hold a location on some filesystem. */
+  static final List<String> LOCATION_KEYS =
+      List.of(
+          "work_dir",
+          "ingest.input",
+          "ingest.contract",
+          "ingest.clean_table",
+          "ingest.quarantine_table",
+          "features.spec",
+          "features.store",
+          "train.model_dir",
+          "evaluate.model",
+          "evaluate.spec",
+          "evaluate.drift_input");
+
+  private void choice(String key, List<String> choices) {
+    String v = string(key).trim().toLowerCase(Locale.ROOT);
+    if (!choices.contains(v)) {
+      throw JobErrors.badChoice(key, string(key), origin(key), choices);
+    }
   }
 
   /** Returns a copy with one more override. */
   public PlumbConfig with(String key, Object value) {
     Map<String, Object> copy = new LinkedHashMap<>(values);
     put(copy, key, value, "the program");
-    return new PlumbConfig(copy, source);
+    PlumbConfig out = new PlumbConfig(copy, source, origins);
+    out.featureSetSpec = key.startsWith("features.") ? null : featureSetSpec;
+    return out;
   }
 
   /** Where the config came from (a file name or "defaults"). */
@@ -206,15 +280,31 @@ public final class PlumbConfig {
     return values.get(key);
   }
 
-  /** The work directory. */
-  public Path workDir() {
-    return Path.of(string("work_dir")).toAbsolutePath().normalize();
+  /** The work directory: a URI on any Hadoop filesystem, or a local path made absolute. */
+  public String workDir() {
+    return Locations.qualify(string("work_dir"));
   }
 
-  /** A path key, or its default under the work dir when empty. */
-  public Path pathOr(String key, String underWorkDir) {
+  /** A location key, or its default under the work dir when empty. */
+  public String pathOr(String key, String underWorkDir) {
     String v = string(key);
-    return v.isEmpty() ? workDir().resolve(underWorkDir) : Path.of(v).toAbsolutePath().normalize();
+    return v.isEmpty() ? Locations.join(workDir(), underWorkDir) : Locations.qualify(v);
+  }
+
+  /**
+   * The roots of {@code ingest.input} (comma-separated; default {@code <work_dir>/demo-data}), each
+   * qualified on its own.
+   */
+  public List<String> inputRoots() {
+    String v = string("ingest.input");
+    if (v.isBlank()) {
+      return List.of(Locations.join(workDir(), "demo-data"));
+    }
+    return Arrays.stream(v.split(","))
+        .map(String::trim)
+        .filter(r -> !r.isEmpty())
+        .map(Locations::qualify)
+        .toList();
   }
 
   /** Free-form Spark settings ({@code spark.conf.*}), prefix removed. */
@@ -236,7 +326,10 @@ public final class PlumbConfig {
   public FeatureSetSpec featureSetSpec() {
     String file = string("features.spec");
     if (!file.isEmpty()) {
-      return FeatureSetSpec.load(Path.of(file));
+      if (featureSetSpec == null) {
+        featureSetSpec = FeatureSetSpec.load(Storages.current(), Locations.qualify(file));
+      }
+      return featureSetSpec;
     }
     return FeatureSetSpec.ofColumns(
         string("features.name"),

@@ -1,11 +1,22 @@
 package dev.plumb.jobs;
 
+import static org.apache.spark.sql.functions.col;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.TaskContext;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.AccumulatorV2;
 
 /**
@@ -14,6 +25,10 @@ import org.apache.spark.util.AccumulatorV2;
  * them; the driver keeps one result per partition (a retried or speculative attempt replaces the
  * earlier one, it does not add to it). Once more than {@code limit} rows are held, the rows are
  * dropped and {@link #overflowed()} says so: the caller then reads the bad rows in a second pass.
+ *
+ * <p>A row crosses into Java with its strings as their bytes ({@link #carried}): turning Spark's
+ * UTF-8 strings into Java strings would replace bytes that are not valid UTF-8 with U+FFFD, and the
+ * quarantine keeps the values exactly as the files store them. {@link #dataFrame} turns them back.
  */
 final class QuarantineCollector extends AccumulatorV2<Row, QuarantineCollector.Parts> {
 
@@ -98,6 +113,54 @@ final class QuarantineCollector extends AccumulatorV2<Row, QuarantineCollector.P
   /** Bad rows seen, over all partitions. */
   long count() {
     return parts.byPartition.values().stream().mapToLong(Part::count).sum();
+  }
+
+  /**
+   * {@code row} (a struct over {@code rows}) as the collector receives it: every string, at any
+   * depth, cast to binary, which keeps its bytes as they are.
+   */
+  static Column carried(Dataset<Row> rows, Column row) {
+    return row.cast(carriedType(rows.select(row).schema().fields()[0].dataType()));
+  }
+
+  /**
+   * The bad rows held, as a DataFrame of {@code type} (the type of the row given to {@link
+   * #carried}): the strings are made from the very bytes that were read.
+   */
+  Dataset<Row> dataFrame(SparkSession spark, StructType type) {
+    Dataset<Row> carried = spark.createDataFrame(rows(), (StructType) carriedType(type));
+    Column[] columns = new Column[type.fields().length];
+    for (int i = 0; i < columns.length; i++) {
+      StructField f = type.fields()[i];
+      Column c = col("`" + f.name().replace("`", "``") + "`");
+      columns[i] =
+          f.dataType().equals(carriedType(f.dataType())) ? c : c.cast(f.dataType()).as(f.name());
+    }
+    return carried.select(columns);
+  }
+
+  /** {@code type} with every string type, at any depth, replaced by binary. */
+  static DataType carriedType(DataType type) {
+    if (type.equals(DataTypes.StringType)) {
+      return DataTypes.BinaryType;
+    }
+    if (type instanceof ArrayType a) {
+      return DataTypes.createArrayType(carriedType(a.elementType()), a.containsNull());
+    }
+    if (type instanceof MapType m) {
+      return DataTypes.createMapType(
+          carriedType(m.keyType()), carriedType(m.valueType()), m.valueContainsNull());
+    }
+    if (type instanceof StructType s) {
+      StructField[] fields = new StructField[s.fields().length];
+      for (int i = 0; i < fields.length; i++) {
+        StructField f = s.fields()[i];
+        fields[i] =
+            new StructField(f.name(), carriedType(f.dataType()), f.nullable(), f.metadata());
+      }
+      return new StructType(fields);
+    }
+    return type;
   }
 
   /** The bad rows held (all of them unless {@link #overflowed()}). */

@@ -1,6 +1,5 @@
 package dev.plumb.jobs;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -45,13 +44,13 @@ public interface RunTracker extends AutoCloseable {
   default void logInputs(List<DatasetInput> inputs) {}
 
   /** Uploads a local file under {@code artifactDir} ("" for the root). */
-  void logArtifact(Path file, String artifactDir);
+  void logArtifact(String location, String artifactDir);
 
   /**
    * Uploads an MLflow model folder (with its {@code MLmodel} file) under {@code artifactPath} and
    * records it as the run's logged model.
    */
-  default void logModel(Path modelDir, String artifactPath) {}
+  default void logModel(String modelDir, String artifactPath) {}
 
   /**
    * Registers the model logged under {@code artifactPath} in the Model Registry; returns the new

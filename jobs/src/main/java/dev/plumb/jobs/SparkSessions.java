@@ -11,10 +11,10 @@ final class SparkSessions {
 
   static SparkSession create(PlumbConfig config, String appName) {
     if (SparkSession.getActiveSession().isDefined()) {
-      return SparkSession.getActiveSession().get();
+      return withHadoopSettings(SparkSession.getActiveSession().get(), config);
     }
     if (SparkSession.getDefaultSession().isDefined()) {
-      return SparkSession.getDefaultSession().get();
+      return withHadoopSettings(SparkSession.getDefaultSession().get(), config);
     }
     // SparkConf() reads the spark.* system properties that spark-submit sets.
     SparkConf submitted = new SparkConf();
@@ -43,6 +43,24 @@ final class SparkSessions {
       builder.config(e.getKey(), e.getValue());
     }
     return builder.getOrCreate();
+  }
+
+  /**
+   * A session Plumb did not create (a Databricks JAR task, a test) keeps its settings; only the
+   * config's {@code spark.hadoop.*} keys (endpoints, credentials providers for the paths this job
+   * names) are added to its Hadoop configuration, as Spark would have at start-up.
+   */
+  private static SparkSession withHadoopSettings(SparkSession spark, PlumbConfig config) {
+    String prefix = "spark.hadoop.";
+    for (Map.Entry<String, String> e : config.sparkConf().entrySet()) {
+      if (e.getKey().startsWith(prefix)) {
+        spark
+            .sparkContext()
+            .hadoopConfiguration()
+            .set(e.getKey().substring(prefix.length()), e.getValue());
+      }
+    }
+    return spark;
   }
 
   private static void setIfAbsent(

@@ -33,7 +33,7 @@ final class Summary {
       sb.append(
           String.format(
               "  model              %s (best iteration %d of %d rounds)%n",
-              o.train().modelDir().resolve(TrainStage.MODEL_FILE),
+              dev.plumb.features.io.Locations.join(o.train().modelDir(), TrainStage.MODEL_FILE),
               o.train().model().bestIteration(),
               o.train().model().roundsTrained()));
     }

@@ -3,7 +3,10 @@ package dev.plumb.jobs;
 import static org.apache.spark.sql.functions.col;
 
 import dev.plumb.features.FittedTransform;
+import dev.plumb.features.PlumbException;
 import dev.plumb.features.Splits;
+import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Storage;
 import dev.plumb.training.ClusterFacts;
 import dev.plumb.training.ModelFiles;
 import dev.plumb.training.ModelFormat;
@@ -11,10 +14,6 @@ import dev.plumb.training.Preflight;
 import dev.plumb.training.TrainedModel;
 import dev.plumb.training.TrainingSpec;
 import dev.plumb.training.XGBoostTrainer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -39,22 +38,22 @@ final class TrainStage {
   static final String LATEST = "LATEST";
 
   /** What training produced. */
-  record Result(Path modelDir, TrainedModel model, String featureSetVersion) {}
+  record Result(String modelDir, TrainedModel model, String featureSetVersion) {}
 
   private TrainStage() {}
 
-  static Path modelRoot(PlumbConfig config) {
+  static String modelRoot(PlumbConfig config) {
     return config.pathOr("train.model_dir", "models");
   }
 
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
     TrainingSpec requested = config.trainingSpec();
-    Path featureDir = FeaturesStage.resolve(config, config.string("train.feature_set_version"));
-    String featureVersion = featureDir.getFileName().toString();
+    String featureDir = FeaturesStage.resolve(config, config.string("train.feature_set_version"));
+    String featureVersion = Locations.name(featureDir);
     FittedTransform transform = FeaturesStage.transform(featureDir);
     String label = config.string("features.label");
     Dataset<Row> table =
-        spark.read().format("delta").load(featureDir.resolve(FeaturesStage.DATA).toString());
+        spark.read().format("delta").load(Locations.join(featureDir, FeaturesStage.DATA));
     Dataset<Row> train = table.filter(col(Splits.COLUMN).equalTo(Splits.TRAIN));
     Dataset<Row> validation = table.filter(col(Splits.COLUMN).equalTo(Splits.VALIDATION));
     XGBoostTrainer.checkSchema(table.schema(), label, transform.featureNames());
@@ -89,19 +88,15 @@ final class TrainStage {
             + "-"
             + LocalDateTime.now(ZoneOffset.UTC)
                 .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS"));
-    Path dir = modelRoot(config).resolve(id);
-    try {
-      Files.createDirectories(dir);
-      Files.write(dir.resolve(MODEL_FILE), model.booster());
-      if (spec.modelFormat() == ModelFormat.JSON) {
-        Files.write(
-            dir.resolve(ModelFormat.JSON.fileName()),
-            ModelFiles.convert(model.booster(), ModelFormat.JSON));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write the model to " + dir, e);
+    String dir = Locations.join(modelRoot(config), id);
+    Storage storage = Storages.of(spark);
+    storage.write(Locations.join(dir, MODEL_FILE), model.booster());
+    if (spec.modelFormat() == ModelFormat.JSON) {
+      storage.write(
+          Locations.join(dir, ModelFormat.JSON.fileName()),
+          ModelFiles.convert(model.booster(), ModelFormat.JSON));
     }
-    JsonFiles.writeText(dir.resolve(FeaturesStage.TRANSFORM), transform.toJson());
+    JsonFiles.writeText(Locations.join(dir, FeaturesStage.TRANSFORM), transform.toJson());
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("model_file", MODEL_FILE);
     meta.put("format", "ubj");
@@ -117,9 +112,9 @@ final class TrainStage {
     Map<String, Object> history = new LinkedHashMap<>();
     model.history().forEach((k, v) -> history.put(k, v));
     meta.put("history", history);
-    JsonFiles.write(dir.resolve(MODEL_META), meta);
+    JsonFiles.write(Locations.join(dir, MODEL_META), meta);
     MlflowModelFiles.writeMlmodel(dir, model.featureNames());
-    JsonFiles.writeText(modelRoot(config).resolve(LATEST), id);
+    JsonFiles.writeText(Locations.join(modelRoot(config), LATEST), id);
     return new Result(dir, model, featureVersion);
   }
 
@@ -144,15 +139,34 @@ final class TrainStage {
   }
 
   /** The model folder to use: the given one, or the latest trained. */
-  static Path resolve(PlumbConfig config, String modelDir) {
-    Path root = modelRoot(config);
-    Path dir =
+  static String resolve(PlumbConfig config, String modelDir) {
+    String root = modelRoot(config);
+    String dir =
         modelDir.isEmpty()
-            ? root.resolve(JsonFiles.readText(root.resolve(LATEST), "the latest model", "train"))
-            : Path.of(modelDir).toAbsolutePath();
-    if (!Files.isRegularFile(dir.resolve(MODEL_FILE))) {
-      throw JobErrors.missingStageOutput("a model file", dir.resolve(MODEL_FILE), "train");
+            ? Locations.join(
+                root,
+                Locations.checkSegment(
+                    JsonFiles.readText(Locations.join(root, LATEST), "the latest model", "train"),
+                    "the latest model id"))
+            : Locations.qualify(modelDir);
+    if (!Storages.current().isFile(Locations.join(dir, MODEL_FILE))) {
+      throw JobErrors.missingStageOutput("a model file", Locations.join(dir, MODEL_FILE), "train");
     }
     return dir;
+  }
+
+  /**
+   * The booster bytes of the model in {@code dir}, checked on the driver: a damaged file fails here
+   * with one message naming it, never inside Spark tasks.
+   */
+  static byte[] loadBooster(String dir) {
+    String location = Locations.join(dir, MODEL_FILE);
+    byte[] bytes = Storages.current().read(location);
+    try {
+      ModelFiles.load(bytes, location).dispose();
+    } catch (IllegalArgumentException e) {
+      throw new PlumbException(PlumbException.Category.BAD_INPUT, e.getMessage(), e);
+    }
+    return bytes;
   }
 }

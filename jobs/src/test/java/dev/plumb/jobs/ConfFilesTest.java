@@ -26,7 +26,7 @@ class ConfFilesTest {
   @ParameterizedTest
   @MethodSource("configs")
   void shippedConfigsLoadAndValidate(Path file) {
-    PlumbConfig config = PlumbConfig.load(file, List.of(), Map.of());
+    PlumbConfig config = PlumbConfig.load(file.toString(), List.of(), Map.of());
     assertThat(config.featureSetSpec().name()).isEqualTo("demo");
     assertThat(config.featureSetSpec().features()).hasSizeGreaterThanOrEqualTo(6);
     assertThat(config.trainingSpec().objective()).isEqualTo("binary:logistic");

@@ -15,7 +15,10 @@ class EvalSpecLoaderTest {
 
   @Test
   void theDemoSpecLoadsEverySection() {
-    EvalSpec s = EvalSpecLoader.load(DEMO);
+    EvalSpec s =
+        EvalSpecLoader.load(
+            new dev.plumb.features.io.HadoopStorage(new org.apache.hadoop.conf.Configuration()),
+            DEMO.toAbsolutePath().toString());
     assertThat(s.mode()).isEqualTo(EvalSpec.Mode.FULL);
     assertThat(s.sample()).isEqualTo(new EvalSpec.Sample(0.1, 0, "channel", 17));
     assertThat(s.costs()).isEqualTo(new EvalSpec.Costs(1, 10));

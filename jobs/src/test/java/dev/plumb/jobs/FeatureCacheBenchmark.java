@@ -30,7 +30,7 @@ class FeatureCacheBenchmark {
     long rows = Long.getLong("plumb.bench.rows", 200_000L);
     int rounds = Integer.getInteger("plumb.bench.rounds", 3);
     Path data = tmp.resolve("data");
-    DemoData.writeIfMissing(spark, data, rows, 30, 7);
+    DemoData.writeIfMissing(spark, data.toString(), rows, 30, 7);
     List<String> sets =
         List.of(
             "work_dir=" + tmp.resolve("work"),

@@ -26,7 +26,7 @@ class FeaturesStageTest {
   void buildsOnceReusesThenRebuildsAVersionLeftWithoutAManifest(SparkSession spark)
       throws Exception {
     Path data = tmp.resolve("data");
-    DemoData.writeIfMissing(spark, data, 6000, 3, 7);
+    DemoData.writeIfMissing(spark, data.toString(), 6000, 3, 7);
     PlumbConfig config =
         PlumbConfig.load(
             null,
@@ -52,7 +52,7 @@ class FeaturesStageTest {
     assertThat(listed.get(1)).contains("demo").contains(first.version().id()).contains("6001");
 
     // A build killed after writing data but before its manifest looks incomplete, and is rebuilt.
-    Files.delete(first.directory().resolve(FeaturesStage.MANIFEST));
+    Files.delete(Path.of(first.directory()).resolve(FeaturesStage.MANIFEST));
     assertThat(FeaturesStage.list(config)).anyMatch(l -> l.contains("incomplete"));
     FeaturesStage.Result third = FeaturesStage.run(spark, config, new NoTracking());
     assertThat(third.built()).isTrue();
@@ -61,7 +61,7 @@ class FeaturesStageTest {
             spark
                 .read()
                 .format("delta")
-                .load(third.directory().resolve(FeaturesStage.DATA).toString())
+                .load(Path.of(third.directory()).resolve(FeaturesStage.DATA).toString())
                 .count())
         .isEqualTo(rows);
     @SuppressWarnings("unchecked")
@@ -103,7 +103,7 @@ class FeaturesStageTest {
         spark
             .read()
             .format("delta")
-            .load(third.directory().resolve(FeaturesStage.DATA).toString())
+            .load(Path.of(third.directory()).resolve(FeaturesStage.DATA).toString())
             .agg(org.apache.spark.sql.functions.sum("tenure_missing"))
             .first()
             .getDouble(0);
@@ -113,7 +113,7 @@ class FeaturesStageTest {
   @Test
   void applyingTheStoredTransformToTheTrainingRowsGivesTheStoredFeatureRows(SparkSession spark) {
     Path data = tmp.resolve("data");
-    DemoData.writeIfMissing(spark, data, 3000, 3, 11);
+    DemoData.writeIfMissing(spark, data.toString(), 3000, 3, 11);
     List<String> sets =
         List.of(
             "work_dir=" + tmp.resolve("work"),
@@ -152,7 +152,10 @@ class FeaturesStageTest {
     assertThat(stdout.toString()).contains("features apply: " + rows + " rows written");
 
     Dataset<Row> stored =
-        spark.read().format("delta").load(built.directory().resolve(FeaturesStage.DATA).toString());
+        spark
+            .read()
+            .format("delta")
+            .load(Path.of(built.directory()).resolve(FeaturesStage.DATA).toString());
     Dataset<Row> applied = spark.read().format("delta").load(out.toString());
     assertThat(applied.columns()).containsExactly(stored.drop("split").columns());
     // Identical values, row for row (doubles compared exactly; null equals null).

@@ -30,7 +30,7 @@ class IngestBenchmark {
     long rows = Long.getLong("plumb.bench.rows", 1_000_000L);
     int rounds = Integer.getInteger("plumb.bench.rounds", 3);
     Path data = tmp.resolve("data");
-    DemoData.writeIfMissing(spark, data, rows, 30, 7);
+    DemoData.writeIfMissing(spark, data.toString(), rows, 30, 7);
     long totalRows = rows + DemoData.dirtyRows(spark, rows).count();
     int columns = spark.read().parquet(data.toString()).columns().length;
     int cores = spark.sparkContext().defaultParallelism();

@@ -79,13 +79,14 @@ class MlflowModelFilesTest {
     Files.write(model.resolve(TrainStage.MODEL_FILE), trainedBooster(5));
     Files.writeString(model.resolve(TrainStage.MODEL_META), "{}");
     Path out =
-        MlflowModelFiles.writeModel(
-            model,
-            tmp.resolve("mlflow"),
-            List.of("a", "b", "c"),
-            3,
-            List.of(new double[] {0.1, Double.NaN, 2.5}),
-            "run123");
+        Path.of(
+            MlflowModelFiles.writeModel(
+                model.toString(),
+                tmp.resolve("mlflow").toString(),
+                List.of("a", "b", "c"),
+                3,
+                List.of(new double[] {0.1, Double.NaN, 2.5}),
+                "run123"));
     String mlmodel = Files.readString(out.resolve("MLmodel"));
     assertThat(mlmodel)
         .contains("  python_function:\n    data: model.ubj\n")

@@ -87,7 +87,9 @@ class PlumbCliTest {
     assertThat(badType.err()).contains("train.num_round = 'many'").contains("not a valid int");
     Outcome badValue = plumb("train", "--set", "train.device=tpu");
     assertThat(badValue.code()).isEqualTo(2);
-    assertThat(badValue.err()).contains("train.device = tpu").contains("cpu, cuda, auto");
+    assertThat(badValue.err())
+        .contains("train.device = 'tpu' (from --set)")
+        .contains("[cpu, cuda, auto]");
   }
 
   @Test
@@ -173,7 +175,7 @@ class PlumbCliTest {
   void precedenceIsSetThenFileThenDefault() throws Exception {
     Path conf = tmp.resolve("c.yaml");
     Files.writeString(conf, "train:\n  eta: 0.2\n  max_depth: 4\n");
-    PlumbConfig config = PlumbConfig.load(conf, List.of("train.eta=0.05"), Map.of());
+    PlumbConfig config = PlumbConfig.load(conf.toString(), List.of("train.eta=0.05"), Map.of());
     assertThat(config.number("train.eta")).isEqualTo(0.05);
     assertThat(config.integer("train.max_depth")).isEqualTo(4);
     assertThat(config.integer("train.num_round")).isEqualTo(200);

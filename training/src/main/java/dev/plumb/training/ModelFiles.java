@@ -80,6 +80,30 @@ public final class ModelFiles {
     }
   }
 
+  /**
+   * Loads the booster in the model file at {@code location} (UBJ or JSON bytes) on the driver, so a
+   * damaged or foreign file fails once, naming the file, before any Spark task loads it.
+   */
+  public static Booster load(byte[] bytes, String location) {
+    try {
+      return XGBoost.loadModel(new ByteArrayInputStream(bytes));
+    } catch (XGBoostError | RuntimeException e) {
+      String detail = String.valueOf(e.getMessage()).strip();
+      int newline = detail.indexOf('\n');
+      detail = newline < 0 ? detail : detail.substring(0, newline);
+      throw new IllegalArgumentException(
+          "Cannot load the model file "
+              + location
+              + " ("
+              + bytes.length
+              + " bytes): it is not an intact XGBoost UBJ/JSON model ("
+              + detail
+              + "); retrain with './plumb train', or point evaluate.model at an intact model"
+              + " folder",
+          e);
+    }
+  }
+
   /** Loads a booster from UBJ or JSON bytes. */
   public static Booster load(byte[] bytes) {
     try {
