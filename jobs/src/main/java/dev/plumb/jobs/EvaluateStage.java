@@ -118,9 +118,9 @@ final class EvaluateStage {
     }
     List<String> featureNames = (List<String>) meta.get("feature_names");
     String label = String.valueOf(meta.get("label"));
+    byte[] booster = TrainStage.loadBooster(modelDir);
     String featureVersion = String.valueOf(meta.get("feature_set_version"));
     String featureDir = FeaturesStage.resolve(config, featureVersion);
-    byte[] booster = TrainStage.loadBooster(modelDir);
     int iterations = ((Number) meta.get("best_iteration")).intValue() + 1;
     Scorer scorer = rows -> ModelFiles.score(booster, featureNames, rows, iterations);
     Dataset<Row> table =

@@ -124,6 +124,7 @@ final class FeaturesStage {
     // Published in this order: data, transform, manifest, then LATEST. Each is one whole-file
     // write (see Storage#write), so a version is complete exactly when its manifest parses, on
     // object stores without atomic rename too.
+    FaultPoints.reach(FaultPoints.FEATURES_BEFORE_MANIFEST);
     JsonFiles.write(manifestPath, manifest);
     JsonFiles.writeText(Locations.join(setDir, LATEST), version.id());
     Log.info("features: version " + version + " written with " + stats.get("split_sizes"));

@@ -343,7 +343,7 @@ final class IngestStage {
           clean.observe(
               cleanSums, sums.get(0), sums.subList(1, sums.size()).toArray(new Column[0]));
     }
-    Dataset<Row> cleanOut = clean;
+    Dataset<Row> cleanOut = FaultPoints.pauseInsideWrite(clean, FaultPoints.INGEST_CLEAN_WRITE);
     double cleanSeconds =
         Log.timed(
                 "ingest: write the clean table",
@@ -353,6 +353,7 @@ final class IngestStage {
                 })
             .seconds();
     Commit cleanCommit = lastCommit(spark, cleanPath);
+    FaultPoints.reach(FaultPoints.INGEST_BETWEEN_COMMITS);
     long rowsCounted =
         read == null ? footerRows : ((Number) observed(read).get("rows")).longValue();
 

@@ -1,5 +1,6 @@
 package dev.plumb.jobs;
 
+import dev.plumb.features.PlumbException;
 import java.util.List;
 import java.util.Locale;
 
@@ -73,13 +74,25 @@ final class JobErrors {
             + " (check the --conf path; the examples live in conf/)");
   }
 
-  static IllegalStateException trackingUnreachable(String uri, String detail) {
-    return new IllegalStateException(
+  static PlumbException trackingUnreachable(String uri, String detail) {
+    return new PlumbException(
+        PlumbException.Category.UNREACHABLE,
         String.format(
             "Cannot reach the MLflow tracking server at %s: %s (start one with"
                 + " 'cluster/local/mlflow-server.sh start', point MLFLOW_TRACKING_URI or"
                 + " --set tracking.uri=... at a running server, or run with --tracking none)",
             Secrets.redactUri(uri), detail));
+  }
+
+  /** The server answered, and refused the credentials: a config problem, not an outage. */
+  static PlumbException trackingRejected(String uri, int status) {
+    return new PlumbException(
+        PlumbException.Category.BAD_CONFIG,
+        String.format(
+            "Cannot use the MLflow tracking server at %s: it rejected the credentials (HTTP %d)"
+                + " (check MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD or"
+                + " DATABRICKS_TOKEN, and that they may write to the experiment)",
+            Secrets.redactUri(uri), status));
   }
 
   static UsageException trackingConfig(String uri, String detail) {

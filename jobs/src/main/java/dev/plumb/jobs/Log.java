@@ -18,6 +18,27 @@ final class Log {
     LOG.warn(Secrets.redactUri(message));
   }
 
+  /**
+   * Detaches the console appender (log4j 2, the backend Spark ships) from every logger, so a job
+   * torn down by a signal does not spill the stack traces of dying threads on the console; the log
+   * file keeps them. Does nothing under another logging backend.
+   */
+  static void consoleOff() {
+    try {
+      org.apache.logging.log4j.core.LoggerContext ctx =
+          (org.apache.logging.log4j.core.LoggerContext)
+              org.apache.logging.log4j.LogManager.getContext(false);
+      org.apache.logging.log4j.core.config.Configuration c = ctx.getConfiguration();
+      for (org.apache.logging.log4j.core.config.LoggerConfig l : c.getLoggers().values()) {
+        l.removeAppender("console");
+      }
+      c.getRootLogger().removeAppender("console");
+      ctx.updateLoggers();
+    } catch (RuntimeException | LinkageError e) {
+      // another backend: leave it as it is
+    }
+  }
+
   /** Times one step and logs its duration; returns the step's value. */
   static <T> Timed<T> timed(String what, java.util.function.Supplier<T> step) {
     info(what + " ...");

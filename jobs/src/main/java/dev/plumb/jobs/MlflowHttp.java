@@ -198,6 +198,7 @@ final class MlflowHttp {
   private HttpResponse<String> sendRaw(
       String what, String path, Body body, boolean anyClientAnswer, long deadline) {
     int attempt = 0;
+    long started = System.nanoTime();
     String lastProblem;
     Throwable lastCause = null;
     int lastStatus = 0;
@@ -258,13 +259,13 @@ final class MlflowHttp {
       if (left <= 0) {
         throw new Failure(
             String.format(
-                "Cannot %s: the MLflow server at %s did not answer after %d attempt%s in %d s"
+                "Cannot %s: the MLflow server at %s did not answer after %d attempt%s in %.1f s"
                     + " (last: %s)",
                 what,
                 endpoint.display(),
                 attempt,
                 attempt == 1 ? "" : "s",
-                retryBudget.toSeconds(),
+                (System.nanoTime() - started) / 1e9,
                 Secrets.redactUri(lastProblem)),
             lastStatus,
             "",

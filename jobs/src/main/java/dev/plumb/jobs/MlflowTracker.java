@@ -117,12 +117,7 @@ public final class MlflowTracker implements RunTracker {
       throw JobErrors.trackingUnreachable(uri, f.getMessage());
     }
     if (status == 401 || status == 403) {
-      throw JobErrors.trackingUnreachable(
-          uri,
-          "the server rejected the credentials (HTTP "
-              + status
-              + "; check MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD or"
-              + " DATABRICKS_TOKEN)");
+      throw JobErrors.trackingRejected(uri, status);
     }
     if (e.databricks() ? status / 100 == 5 : status != 200) {
       throw JobErrors.trackingUnreachable(

@@ -16,7 +16,7 @@ import org.apache.spark.sql.SparkSession;
 public final class Plumb {
 
   static final List<String> JOBS =
-      List.of("demo", "ingest", "features", "train", "evaluate", "pipeline", "keys");
+      List.of("demo", "ingest", "features", "train", "evaluate", "pipeline", "keys", "config");
 
   private static final String USAGE =
       String.join(
@@ -35,6 +35,8 @@ public final class Plumb {
           "  evaluate   score the test split once; fast or full evaluation, JSON + HTML report, gates",
           "  pipeline   ingest, features, train and evaluate as one tracked run",
           "  keys       list every config key with its default and meaning",
+          "  config     print the resolved config (defaults < file < --set; secrets redacted),"
+              + " checked as a job would check it; nothing runs",
           "",
           "Options:",
           "  --conf FILE          YAML config (see conf/local.yaml); default: built-in defaults",
@@ -51,11 +53,59 @@ public final class Plumb {
 
   /** Entry point for {@code java -cp} and {@code spark-submit}. */
   public static void main(String[] args) {
+    handleSignals(args.length == 0 ? "" : args[0]);
     int code = run(args, System.getenv(), System.out, System.err);
     if (SparkSession.getDefaultSession().isDefined()) {
       SparkSession.getDefaultSession().get().stop();
     }
+    FINISHED.set(true);
     System.exit(code);
+  }
+
+  /** Full stack traces of failures: the log file (conf/log4j2.properties), never the console. */
+  private static final org.slf4j.Logger TRACE =
+      org.slf4j.LoggerFactory.getLogger("dev.plumb.trace");
+
+  private static final java.util.concurrent.atomic.AtomicBoolean FINISHED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  private static final java.util.concurrent.atomic.AtomicBoolean STOPPING =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * SIGTERM / SIGINT before the job finished: one line on the console saying what became of the
+   * outputs; what Spark's threads throw while they are torn down goes to the log file only.
+   */
+  private static void handleSignals(String job) {
+    Thread.setDefaultUncaughtExceptionHandler(
+        (thread, e) -> {
+          TRACE.error("uncaught in thread " + thread.getName(), e);
+          if (!STOPPING.get()) {
+            System.err.println(
+                "plumb: thread "
+                    + thread.getName()
+                    + " failed: "
+                    + messageOf(e)
+                    + " (see the log)");
+          }
+        });
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (FINISHED.get()) {
+                    return;
+                  }
+                  STOPPING.set(true);
+                  Log.consoleOff();
+                  System.err.println(
+                      "plumb "
+                          + job
+                          + ": stopped by a signal before it finished; every Delta table, feature"
+                          + " set and model stays at its last complete version (rerun the job)");
+                  System.err.flush();
+                },
+                "plumb-shutdown"));
   }
 
   /** Runs a job; returns the exit code. Tests call this in-process. */
@@ -84,6 +134,10 @@ public final class Plumb {
     } catch (IllegalArgumentException e) {
       err.println("plumb: " + e.getMessage());
       return 2;
+    }
+    if (inv.job().equals("config")) {
+      out.print(resolvedYaml(config));
+      return 0;
     }
     if (inv.job().equals("features") && inv.action().equals("list")) {
       FeaturesStage.list(config).forEach(out::println);
@@ -130,7 +184,12 @@ public final class Plumb {
       out.print(Summary.render(inv.job(), outcome));
       return 0;
     } catch (Exception e) { // Spark throws checked SparkException from Scala code, undeclared
+      if (STOPPING.get()) {
+        TRACE.error("plumb " + inv.job() + " stopped", e);
+        return 1;
+      }
       err.println("plumb " + inv.job() + " failed: " + Secrets.redactUri(messageOf(e)));
+      TRACE.error("plumb " + inv.job() + " failed", e);
       if (Boolean.parseBoolean(env.getOrDefault("PLUMB_DEBUG", "false"))) {
         e.printStackTrace(err);
       }

@@ -379,13 +379,23 @@ public final class PlumbConfig {
     return out;
   }
 
+  /**
+   * Whether a key holds a secret: it names a token, password, secret, credential or a cloud key
+   * ({@code fs.s3a.access.key}, {@code fs.azure.account.key.<account>...}, a private or API key). A
+   * plain {@code .key} is not enough: {@code features.key} is the key column's name.
+   */
   static boolean isSecret(String key) {
     String k = key.toLowerCase(Locale.ROOT);
     return k.contains("token")
         || k.contains("password")
+        || k.contains("passwd")
         || k.contains("secret")
         || k.contains("credential")
-        || k.endsWith(".key")
-        || k.contains("access.key");
+        || k.contains("access.key")
+        || k.contains("account.key")
+        || k.contains("private.key")
+        || k.contains("api.key")
+        || k.contains("apikey")
+        || k.contains(".sas.");
   }
 }

@@ -1,6 +1,7 @@
 package dev.plumb.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.plumb.testing.SharedSpark;
 import java.nio.file.Files;
@@ -98,6 +99,21 @@ class FeaturesStageTest {
     Map<String, Object> splits = (Map<String, Object>) third.manifest().get("split_sizes");
     long inSplits = splits.values().stream().mapToLong(v -> ((Number) v).longValue()).sum();
     assertThat(inSplits).isEqualTo(rows);
+
+    // A manifest cut short (a write torn by a crash, a damaged copy) is an unfinished version:
+    // listed as incomplete, never reused, rebuilt by the next build.
+    Path manifest = Path.of(third.directory()).resolve(FeaturesStage.MANIFEST);
+    byte[] whole = Files.readAllBytes(manifest);
+    Files.write(manifest, java.util.Arrays.copyOf(whole, whole.length / 2));
+    assertThat(FeaturesStage.list(config))
+        .anyMatch(
+            l -> l.contains(third.version().id()) && l.contains("its manifest cannot be read"));
+    assertThatThrownBy(() -> FeaturesStage.resolve(config, third.version().id()))
+        .hasMessageContaining("a complete feature set version " + third.version().id());
+    FeaturesStage.Result fourth = FeaturesStage.run(spark, config, new NoTracking());
+    assertThat(fourth.built()).isTrue();
+    assertThat(fourth.version()).isEqualTo(first.version());
+    assertThat(FeaturesStage.list(config)).noneMatch(l -> l.contains("incomplete"));
     // The indicator is 1 on exactly the rows where tenure_days is missing.
     double flagged =
         spark

@@ -267,11 +267,28 @@ class IngestStageTest {
     assertThat(spark.read().format("delta").load(first.cleanTable().toString()).count())
         .isEqualTo(4);
 
+    // A new modification time alone is the same data: the fingerprint is the files' content
+    // (footer digests), not their timestamps or location.
     Path day2 = onlyFile("day=2026-11-02");
     Files.setLastModifiedTime(
         day2,
         java.nio.file.attribute.FileTime.fromMillis(
             Files.getLastModifiedTime(day2).toMillis() + 5000));
+    IngestStage.Result touched = ingest();
+    assertThat(touched.unchanged()).isTrue();
+    assertThat(touched.fingerprint()).isEqualTo(first.fingerprint());
+
+    // The same rows written again with another codec: a changed file, a new fingerprint.
+    String day2Dir = root.resolve("day=2026-11-02").toString();
+    Dataset<Row> again = spark.read().parquet(day2Dir);
+    List<Row> rows = again.collectAsList();
+    spark
+        .createDataFrame(rows, again.schema())
+        .coalesce(1)
+        .write()
+        .mode("overwrite")
+        .option("compression", "gzip")
+        .parquet(day2Dir);
     IngestStage.Result third = ingest();
     assertThat(third.unchanged()).isFalse();
     assertThat(third.fingerprint()).isNotEqualTo(first.fingerprint());

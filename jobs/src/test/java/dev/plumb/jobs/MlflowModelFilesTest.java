@@ -31,7 +31,7 @@ class MlflowModelFilesTest {
     return x;
   }
 
-  private static byte[] trainedBooster(int rounds) throws Exception {
+  static byte[] trainedBooster(int rounds) throws Exception {
     float[] x = data();
     float[] y = new float[ROWS];
     for (int i = 0; i < ROWS; i++) {
