@@ -270,8 +270,19 @@ final class FeaturesStage {
   }
 
   static FittedTransform transform(String dir) {
-    return FittedTransform.fromJson(
-        JsonFiles.readText(
-            Locations.join(dir, TRANSFORM), "the fitted" + " transform", "features --force"));
+    String location = Locations.join(dir, TRANSFORM);
+    String text = JsonFiles.readText(location, "the fitted transform", "features --force");
+    try {
+      return FittedTransform.fromJson(text);
+    } catch (RuntimeException e) {
+      throw new dev.plumb.features.PlumbException(
+          dev.plumb.features.PlumbException.Category.BAD_INPUT,
+          "Cannot read the fitted transform at "
+              + location
+              + ": it is damaged ("
+              + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
+              + "); rebuild the version with './plumb features --force'",
+          e);
+    }
   }
 }

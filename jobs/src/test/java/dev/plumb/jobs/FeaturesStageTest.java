@@ -114,6 +114,14 @@ class FeaturesStageTest {
     assertThat(fourth.built()).isTrue();
     assertThat(fourth.version()).isEqualTo(first.version());
     assertThat(FeaturesStage.list(config)).noneMatch(l -> l.contains("incomplete"));
+
+    // A damaged fitted transform is named, with the fix.
+    Path transform = Path.of(fourth.directory()).resolve(FeaturesStage.TRANSFORM);
+    byte[] t = Files.readAllBytes(transform);
+    Files.write(transform, java.util.Arrays.copyOf(t, t.length / 3));
+    assertThatThrownBy(() -> FeaturesStage.transform(fourth.directory()))
+        .hasMessageStartingWith("Cannot read the fitted transform at " + transform)
+        .hasMessageContaining("features --force");
     // The indicator is 1 on exactly the rows where tenure_days is missing.
     double flagged =
         spark

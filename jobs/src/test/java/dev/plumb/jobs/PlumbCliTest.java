@@ -138,6 +138,36 @@ class PlumbCliTest {
   }
 
   @Test
+  void aServerThatRejectsTheCredentialsIsABadConfigNotAnOutage() throws Exception {
+    com.sun.net.httpserver.HttpServer server =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        x -> {
+          byte[] body = "{\"error_code\":\"UNAUTHENTICATED\"}".getBytes(StandardCharsets.UTF_8);
+          x.sendResponseHeaders(401, body.length);
+          x.getResponseBody().write(body);
+          x.close();
+        });
+    server.start();
+    try {
+      String uri = "http://127.0.0.1:" + server.getAddress().getPort();
+      Outcome o =
+          plumb("train", "--set", "tracking.uri=" + uri, "--set", "work_dir=" + tmp.resolve("w"));
+      assertThat(o.code()).isEqualTo(2);
+      assertThat(o.err())
+          .contains("Cannot use the MLflow tracking server at " + uri)
+          .contains("rejected the credentials (HTTP 401)")
+          .contains("MLFLOW_TRACKING_TOKEN")
+          .doesNotContain("start one with")
+          .doesNotContain("Cannot reach");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void aServerThatNeverAnswersTimesOut() throws Exception {
     try (ServerSocket stalled = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
       // Accepts connections (the backlog does) but never reads or answers.
