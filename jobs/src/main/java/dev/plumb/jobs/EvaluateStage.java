@@ -16,6 +16,7 @@ import dev.plumb.features.Splits;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Storage;
 import dev.plumb.training.ModelFiles;
+import dev.plumb.training.ModelMetadata;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,12 +102,9 @@ final class EvaluateStage {
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
     EvalSpec spec = spec(config);
     String modelDir = TrainStage.resolve(config, config.string("evaluate.model"));
-    Map<String, Object> meta =
-        JsonFiles.read(
-            Locations.join(modelDir, TrainStage.MODEL_META), "the model metadata", "train");
-    Object objective =
-        ((Map<String, Object>) meta.getOrDefault("xgboost_params", Map.of())).get("objective");
-    if (objective != null && !"binary:logistic".equals(objective)) {
+    ModelMetadata meta = TrainStage.metadata(modelDir);
+    String objective = meta.objective();
+    if (!objective.isEmpty() && !"binary:logistic".equals(objective)) {
       throw new IllegalArgumentException(
           "Cannot evaluate the model in "
               + modelDir
@@ -116,12 +114,12 @@ final class EvaluateStage {
               + " binary); the model and its per-round validation history are kept in that"
               + " folder");
     }
-    List<String> featureNames = (List<String>) meta.get("feature_names");
-    String label = String.valueOf(meta.get("label"));
+    List<String> featureNames = meta.featureNames();
+    String label = meta.label();
     byte[] booster = TrainStage.loadBooster(modelDir);
-    String featureVersion = String.valueOf(meta.get("feature_set_version"));
+    String featureVersion = meta.featureSetVersion();
     String featureDir = FeaturesStage.resolve(config, featureVersion);
-    int iterations = ((Number) meta.get("best_iteration")).intValue() + 1;
+    int iterations = meta.iterationEnd();
     Scorer scorer = rows -> ModelFiles.score(booster, featureNames, rows, iterations);
     Dataset<Row> table =
         spark.read().format("delta").load(Locations.join(featureDir, FeaturesStage.DATA));
@@ -155,7 +153,7 @@ final class EvaluateStage {
               : Evaluator.evaluate(input, spec);
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("model", modelDir);
-      json.put("feature_set_version", meta.get("feature_set_version"));
+      json.put("feature_set_version", meta.featureSetVersion());
       json.put("split", Splits.TEST);
       json.putAll(report.toJson());
       String reportPath = Locations.join(modelDir, REPORT);

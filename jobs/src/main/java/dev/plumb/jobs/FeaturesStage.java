@@ -1,9 +1,11 @@
 package dev.plumb.jobs;
 
 import dev.plumb.features.FeatureSetBuilder;
+import dev.plumb.features.FeatureSetManifest;
 import dev.plumb.features.FeatureSetSpec;
 import dev.plumb.features.FeatureSetVersion;
 import dev.plumb.features.FittedTransform;
+import dev.plumb.features.IngestReport;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Storage;
 import java.time.Instant;
@@ -28,7 +30,7 @@ final class FeaturesStage {
 
   /** What the features stage produced or found. */
   record Result(
-      FeatureSetVersion version, String directory, boolean built, Map<String, Object> manifest) {}
+      FeatureSetVersion version, String directory, boolean built, FeatureSetManifest manifest) {}
 
   private FeaturesStage() {}
 
@@ -37,9 +39,8 @@ final class FeaturesStage {
   }
 
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
-    Map<String, Object> ingest =
-        JsonFiles.read(IngestStage.reportPath(config), "the ingest report", "ingest");
-    String fingerprint = String.valueOf(ingest.get("data_fingerprint"));
+    IngestReport ingest = IngestStage.report(IngestStage.reportPath(config));
+    String fingerprint = ingest.dataFingerprint();
     FeatureSetSpec spec = config.featureSetSpec();
     FeatureSetVersion version = FeatureSetVersion.of(fingerprint, spec);
     Storage storage = Storages.of(spark);
@@ -47,7 +48,7 @@ final class FeaturesStage {
         Locations.join(store(config), Locations.checkSegment(spec.name(), "the feature set name"));
     String dir = Locations.join(setDir, version.id());
     String manifestPath = Locations.join(dir, MANIFEST);
-    Map<String, Object> existing = manifest(storage, dir);
+    FeatureSetManifest existing = manifest(storage, dir);
     if (existing != null && !config.flag("features.force")) {
       Log.info("features: version " + version + " is in the store: reused, nothing recomputed");
       JsonFiles.writeText(Locations.join(setDir, LATEST), version.id());
@@ -65,8 +66,8 @@ final class FeaturesStage {
         spark
             .read()
             .format("delta")
-            .option("versionAsOf", ((Number) ingest.get("clean_table_version")).longValue())
-            .load(String.valueOf(ingest.get("clean_table")));
+            .option("versionAsOf", ingest.cleanTableVersion())
+            .load(ingest.cleanTable());
     FeatureSetBuilder builder = new FeatureSetBuilder(spec);
     FeatureSetBuilder.FeatureSet set = builder.build(clean);
     set.table()
@@ -86,48 +87,47 @@ final class FeaturesStage {
             config.list("features.allow_leaky"));
     Map<String, Object> stats = builder.statistics(stored, featureNames);
 
-    Map<String, Object> manifest = new LinkedHashMap<>();
-    manifest.put("feature_set", spec.name());
-    manifest.put("feature_set_version", version.id());
-    manifest.put("created_at", Instant.now().toString());
-    manifest.put("code_version", FeatureSetVersion.CODE_VERSION);
-    manifest.put("source_fingerprint", fingerprint);
-    manifest.put("source_table", ingest.get("clean_table"));
-    manifest.put("source_table_version", ingest.get("clean_table_version"));
-    manifest.put(
-        "schema_hash",
-        dev.plumb.features.DataFingerprint.ofFiles(List.of(), stored.schema().json()).hash());
-    manifest.put("label", spec.labelColumn());
-    manifest.put("key", spec.keyColumn());
-    manifest.put("event_time", spec.eventTime());
-    manifest.put("split_policy", spec.split().canonical());
     @SuppressWarnings("unchecked")
     Map<String, Object> nulls = (Map<String, Object>) stats.get("null_counts");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> splitSizes = (Map<String, Object>) stats.get("split_sizes");
+    Map<String, Long> splits = new LinkedHashMap<>();
+    splitSizes.forEach((k, v) -> splits.put(k, ((Number) v).longValue()));
     Map<String, String> types = set.transform().featureTypes();
-    List<Map<String, Object>> features =
-        featureNames.stream()
-            .map(
-                f -> {
-                  Map<String, Object> e = new LinkedHashMap<>();
-                  e.put("name", f);
-                  e.put("type", types.get(f));
-                  e.put("null_count", nulls.get(f));
-                  e.put("single_feature_roc_auc", singleFeatureAuc.get(f));
-                  return e;
-                })
-            .toList();
-    manifest.put("features", features);
-    manifest.put("rows", stats.get("rows"));
-    manifest.put("split_sizes", stats.get("split_sizes"));
-    manifest.put("spec", spec.toMap());
-    manifest.put("validation_status", "passed");
+    FeatureSetManifest manifest =
+        new FeatureSetManifest(
+            spec.name(),
+            version.id(),
+            Instant.now().toString(),
+            FeatureSetVersion.CODE_VERSION,
+            fingerprint,
+            ingest.cleanTable(),
+            ingest.cleanTableVersion(),
+            dev.plumb.features.DataFingerprint.ofFiles(List.of(), stored.schema().json()).hash(),
+            spec.labelColumn(),
+            spec.keyColumn(),
+            spec.eventTime(),
+            spec.split().canonical(),
+            featureNames.stream()
+                .map(
+                    f ->
+                        new FeatureSetManifest.Feature(
+                            f,
+                            types.get(f),
+                            ((Number) nulls.get(f)).longValue(),
+                            singleFeatureAuc.get(f)))
+                .toList(),
+            ((Number) stats.get("rows")).longValue(),
+            splits,
+            spec.toMap(),
+            "passed");
     // Published in this order: data, transform, manifest, then LATEST. Each is one whole-file
     // write (see Storage#write), so a version is complete exactly when its manifest parses, on
     // object stores without atomic rename too.
     FaultPoints.reach(FaultPoints.FEATURES_BEFORE_MANIFEST);
-    JsonFiles.write(manifestPath, manifest);
+    JsonFiles.write(manifestPath, manifest.toJson());
     JsonFiles.writeText(Locations.join(setDir, LATEST), version.id());
-    Log.info("features: version " + version + " written with " + stats.get("split_sizes"));
+    Log.info("features: version " + version + " written with " + splits);
     return new Result(version, dir, true, manifest);
   }
 
@@ -136,15 +136,17 @@ final class FeaturesStage {
    * manifest, or one that cannot be parsed (a write cut short or a damaged file). An unfinished
    * version is never reused; the next build of it rebuilds it.
    */
-  static Map<String, Object> manifest(Storage storage, String dir) {
+  static FeatureSetManifest manifest(Storage storage, String dir) {
     String location = Locations.join(dir, MANIFEST);
     if (!storage.isFile(location)) {
       return null;
     }
     try {
-      Map<String, Object> m = JsonFiles.parse(storage.read(location), location, "", "features");
-      return m.get("feature_set_version") == null || m.get("split_sizes") == null ? null : m;
-    } catch (IllegalStateException e) {
+      return FeatureSetManifest.fromJson(
+          JsonFiles.parse(storage.read(location), location, "the manifest", "features --force"),
+          location);
+    } catch (RuntimeException e) {
+      Log.warn("features: " + e.getMessage());
       return null;
     }
   }
@@ -152,7 +154,7 @@ final class FeaturesStage {
   /** The stored versions of every feature set, newest first, as printable lines. */
   static List<String> list(PlumbConfig config) {
     Storage storage = Storages.beforeSpark(config.sparkConf());
-    List<Map<String, Object>> manifests = new java.util.ArrayList<>();
+    List<FeatureSetManifest> manifests = new java.util.ArrayList<>();
     List<String> incomplete = new java.util.ArrayList<>();
     for (Storage.Entry set : storage.list(store(config))) {
       if (!set.directory()) {
@@ -162,7 +164,7 @@ final class FeaturesStage {
         if (!v.directory()) {
           continue;
         }
-        Map<String, Object> m = manifest(storage, v.location());
+        FeatureSetManifest m = manifest(storage, v.location());
         if (m != null) {
           manifests.add(m);
         } else {
@@ -178,29 +180,25 @@ final class FeaturesStage {
         }
       }
     }
-    manifests.sort(
-        java.util.Comparator.comparing(
-                (Map<String, Object> m) -> String.valueOf(m.get("created_at")))
-            .reversed());
+    manifests.sort(java.util.Comparator.comparing(FeatureSetManifest::createdAt).reversed());
     List<String> lines = new java.util.ArrayList<>();
     lines.add(
         String.format(
             "%-12s %-17s %-25s %10s  %-26s %s",
             "NAME", "VERSION", "CREATED", "ROWS", "SPLITS (train/val/test)", "SOURCE"));
-    for (Map<String, Object> m : manifests) {
-      @SuppressWarnings("unchecked")
-      Map<String, Object> splits = (Map<String, Object>) m.get("split_sizes");
+    for (FeatureSetManifest m : manifests) {
+      Map<String, Long> splits = m.splitSizes();
       lines.add(
           String.format(
               "%-12s %-17s %-25s %10s  %-26s %s",
-              m.get("feature_set"),
-              m.get("feature_set_version"),
-              m.get("created_at"),
-              m.get("rows"),
+              m.featureSet(),
+              m.featureSetVersion(),
+              m.createdAt(),
+              m.rows(),
               splits.get("train") + "/" + splits.get("validation") + "/" + splits.get("test"),
-              String.valueOf(m.get("source_fingerprint")).substring(0, 12)
+              m.sourceFingerprint().substring(0, Math.min(12, m.sourceFingerprint().length()))
                   + " "
-                  + m.get("source_table")));
+                  + m.sourceTable()));
     }
     lines.addAll(incomplete);
     return lines;

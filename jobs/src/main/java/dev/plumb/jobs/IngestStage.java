@@ -19,6 +19,7 @@ import dev.plumb.features.DataFingerprint;
 import dev.plumb.features.DeltaSource;
 import dev.plumb.features.FeatureErrors;
 import dev.plumb.features.IngestPlan;
+import dev.plumb.features.IngestReport;
 import dev.plumb.features.ParquetSource;
 import dev.plumb.features.SourceFile;
 import dev.plumb.features.io.Locations;
@@ -242,7 +243,21 @@ final class IngestStage {
       timings.put("quarantine", written.quarantineSeconds());
       timings.put("total", (System.nanoTime() - started) / 1e9);
       report.put("timings_s", timings);
-      JsonFiles.write(reportPath, report);
+      JsonFiles.write(
+          reportPath,
+          new IngestReport(
+                  fingerprint,
+                  contract.hash(),
+                  cleanPath,
+                  cleanVersion,
+                  quarantinePath,
+                  quarantineCommit.version(),
+                  rowsRead,
+                  rowsClean,
+                  rowsQuarantined,
+                  runId,
+                  report)
+              .toJson());
       Log.info(
           String.format(
               "ingest: files %d read (%d skipped), rows read %,d = clean %,d + quarantined %,d %s",
@@ -698,28 +713,33 @@ final class IngestStage {
     if (!(MARKER + fingerprint).equals(last.userMetadata())) {
       return null;
     }
-    Map<String, Object> r = JsonFiles.read(reportPath, "the ingest report", "ingest");
-    if (!fingerprint.equals(r.get("data_fingerprint"))) {
+    IngestReport r = report(reportPath);
+    if (!fingerprint.equals(r.dataFingerprint())) {
       return null;
     }
     Map<String, Long> byReason = new TreeMap<>();
-    @SuppressWarnings("unchecked")
-    Map<String, Object> reasons = (Map<String, Object>) r.get("quarantined_by_reason");
-    reasons.forEach((k, v) -> byReason.put(k, ((Number) v).longValue()));
+    if (r.details().get("quarantined_by_reason") instanceof Map<?, ?> reasons) {
+      reasons.forEach((k, v) -> byReason.put(String.valueOf(k), ((Number) v).longValue()));
+    }
     return new Result(
-        ((Number) r.get("rows_read")).longValue(),
-        ((Number) r.get("rows_clean")).longValue(),
-        ((Number) r.get("rows_quarantined")).longValue(),
+        r.rowsRead(),
+        r.rowsClean(),
+        r.rowsQuarantined(),
         byReason,
-        ((Number) r.get("files_ingested")).intValue(),
-        ((Number) r.get("files_skipped")).intValue(),
+        ((Number) r.details().getOrDefault("files_ingested", 0)).intValue(),
+        ((Number) r.details().getOrDefault("files_skipped", 0)).intValue(),
         fingerprint,
-        String.valueOf(r.get("contract_hash")),
+        r.contractHash(),
         cleanPath,
-        ((Number) r.get("clean_table_version")).longValue(),
+        r.cleanTableVersion(),
         reportPath,
         true,
         Map.of());
+  }
+
+  /** The ingest report at {@code location}, typed: what ingest hands the next stage. */
+  static IngestReport report(String location) {
+    return IngestReport.fromJson(JsonFiles.read(location, "the ingest report", "ingest"), location);
   }
 
   /**

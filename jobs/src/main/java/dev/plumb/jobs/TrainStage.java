@@ -10,6 +10,7 @@ import dev.plumb.features.io.Storage;
 import dev.plumb.training.ClusterFacts;
 import dev.plumb.training.ModelFiles;
 import dev.plumb.training.ModelFormat;
+import dev.plumb.training.ModelMetadata;
 import dev.plumb.training.Preflight;
 import dev.plumb.training.TrainedModel;
 import dev.plumb.training.TrainingSpec;
@@ -17,8 +18,6 @@ import dev.plumb.training.XGBoostTrainer;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -97,22 +96,8 @@ final class TrainStage {
           ModelFiles.convert(model.booster(), ModelFormat.JSON));
     }
     JsonFiles.writeText(Locations.join(dir, FeaturesStage.TRANSFORM), transform.toJson());
-    Map<String, Object> meta = new LinkedHashMap<>();
-    meta.put("model_file", MODEL_FILE);
-    meta.put("format", "ubj");
-    if (spec.modelFormat() == ModelFormat.JSON) {
-      meta.put("json_model_file", ModelFormat.JSON.fileName());
-    }
-    meta.put("feature_names", model.featureNames());
-    meta.put("label", label);
-    meta.put("best_iteration", model.bestIteration());
-    meta.put("rounds_trained", model.roundsTrained());
-    meta.put("feature_set_version", featureVersion);
-    meta.put("xgboost_params", model.params());
-    Map<String, Object> history = new LinkedHashMap<>();
-    model.history().forEach((k, v) -> history.put(k, v));
-    meta.put("history", history);
-    JsonFiles.write(Locations.join(dir, MODEL_META), meta);
+    ModelMetadata meta = ModelMetadata.of(model, label, featureVersion, spec.modelFormat());
+    JsonFiles.write(Locations.join(dir, MODEL_META), meta.toJson());
     MlflowModelFiles.writeMlmodel(dir, model.featureNames());
     JsonFiles.writeText(Locations.join(modelRoot(config), LATEST), id);
     return new Result(dir, model, featureVersion);
@@ -159,6 +144,13 @@ final class TrainStage {
    * The booster bytes of the model in {@code dir}, checked on the driver: a damaged file fails here
    * with one message naming it, never inside Spark tasks.
    */
+  /** The typed metadata ({@code model.json}) of the model in {@code dir}. */
+  static ModelMetadata metadata(String dir) {
+    String location = Locations.join(dir, MODEL_META);
+    return ModelMetadata.fromJson(
+        JsonFiles.read(location, "the model metadata", "train"), location);
+  }
+
   static byte[] loadBooster(String dir) {
     String location = Locations.join(dir, MODEL_FILE);
     byte[] bytes = Storages.current().read(location);

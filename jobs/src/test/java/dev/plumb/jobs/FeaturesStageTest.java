@@ -42,7 +42,7 @@ class FeaturesStageTest {
 
     FeaturesStage.Result first = FeaturesStage.run(spark, config, new NoTracking());
     assertThat(first.built()).isTrue();
-    long rows = ((Number) first.manifest().get("rows")).longValue();
+    long rows = first.manifest().rows();
     assertThat(rows).isEqualTo(6001); // 6,000 + 8 planted rows - 7 quarantined
     FeaturesStage.Result second = FeaturesStage.run(spark, config, new NoTracking());
     assertThat(second.built()).isFalse();
@@ -65,11 +65,9 @@ class FeaturesStageTest {
                 .load(Path.of(third.directory()).resolve(FeaturesStage.DATA).toString())
                 .count())
         .isEqualTo(rows);
-    @SuppressWarnings("unchecked")
-    List<Map<String, Object>> features =
-        (List<Map<String, Object>>) third.manifest().get("features");
-    assertThat(features).allSatisfy(f -> assertThat(f).containsKey("single_feature_roc_auc"));
-    assertThat(features.stream().map(f -> f.get("name")))
+    List<dev.plumb.features.FeatureSetManifest.Feature> features = third.manifest().features();
+    assertThat(features).allSatisfy(f -> assertThat(f.singleFeatureRocAuc()).isNotNull());
+    assertThat(features.stream().map(f -> f.name()))
         .containsExactly(
             "amount",
             "age",
@@ -80,7 +78,7 @@ class FeaturesStageTest {
             "tenure_missing",
             "event_day_of_week",
             "country_txn_7d");
-    assertThat(features.stream().map(f -> f.get("type")))
+    assertThat(features.stream().map(f -> f.type()))
         .containsExactly(
             "numeric",
             "numeric",
@@ -92,12 +90,10 @@ class FeaturesStageTest {
             "date_part",
             "window_count");
     // tenure_days is nullable in the contract: its missing indicator has no nulls itself.
-    Map<String, Object> tenure = features.get(2);
-    Map<String, Object> tenureMissing = features.get(6);
-    assertThat(((Number) tenureMissing.get("null_count")).longValue()).isZero();
-    @SuppressWarnings("unchecked")
-    Map<String, Object> splits = (Map<String, Object>) third.manifest().get("split_sizes");
-    long inSplits = splits.values().stream().mapToLong(v -> ((Number) v).longValue()).sum();
+    var tenure = features.get(2);
+    var tenureMissing = features.get(6);
+    assertThat(tenureMissing.nullCount()).isZero();
+    long inSplits = third.manifest().splitSizes().values().stream().mapToLong(v -> v).sum();
     assertThat(inSplits).isEqualTo(rows);
 
     // A manifest cut short (a write torn by a crash, a damaged copy) is an unfinished version:
@@ -131,7 +127,7 @@ class FeaturesStageTest {
             .agg(org.apache.spark.sql.functions.sum("tenure_missing"))
             .first()
             .getDouble(0);
-    assertThat((long) flagged).isEqualTo(((Number) tenure.get("null_count")).longValue());
+    assertThat((long) flagged).isEqualTo(tenure.nullCount());
   }
 
   @Test
@@ -172,7 +168,7 @@ class FeaturesStageTest {
             new java.io.PrintStream(stdout),
             new java.io.PrintStream(stderr));
     assertThat(code).as(stderr.toString()).isZero();
-    long rows = ((Number) built.manifest().get("rows")).longValue();
+    long rows = built.manifest().rows();
     assertThat(stdout.toString()).contains("features apply: " + rows + " rows written");
 
     Dataset<Row> stored =

@@ -214,11 +214,14 @@ class PipelineIT {
 
   @Test
   @Order(7)
-  void fastModeStoresItsSampleWithTheFeatureSetAndReusesIt() throws Exception {
+  void fastModeStoresItsSampleWithTheEvaluationOutputsAndReusesIt() throws Exception {
     Outcome first = plumb("evaluate", "--tracking", "none", "--set", "evaluate.mode=fast");
     assertThat(first.code()).as(first.err()).isZero();
     List<Path> stored = storedSamples();
-    assertThat(stored).as("one stored sample in the feature store").hasSize(1);
+    assertThat(stored).as("one stored sample").hasSize(1);
+    // With the evaluation's outputs, never inside the immutable feature set.
+    assertThat(stored.get(0).toString()).contains("/eval-samples/demo/");
+    assertThat(stored.get(0).startsWith(work.resolve("features"))).isFalse();
     java.nio.file.attribute.FileTime written = Files.getLastModifiedTime(stored.get(0));
     Outcome second = plumb("evaluate", "--tracking", "none", "--set", "evaluate.mode=fast");
     assertThat(second.code()).as(second.err()).isZero();
@@ -232,7 +235,15 @@ class PipelineIT {
     try (java.util.stream.Stream<Path> files = Files.walk(work)) {
       return files
           .filter(p -> p.getFileName().toString().equals("sample.json"))
-          .filter(p -> p.getParent().getParent().getFileName().toString().equals("samples"))
+          .filter(
+              p ->
+                  p.getParent()
+                      .getParent()
+                      .getParent()
+                      .getParent()
+                      .getFileName()
+                      .toString()
+                      .equals("eval-samples"))
           .sorted()
           .toList();
     }

@@ -118,21 +118,22 @@ public final class HadoopStorage implements Storage {
 
   @Override
   public boolean isFile(String location) {
-    try {
-      return fs(location, "check").getFileStatus(new Path(location)).isFile();
-    } catch (FileNotFoundException e) {
-      return false;
-    } catch (IOException e) {
-      throw failed("check", location, e);
-    }
+    FileStatus status = status(location);
+    return status != null && status.isFile();
   }
 
   @Override
   public boolean isDirectory(String location) {
+    FileStatus status = status(location);
+    return status != null && status.isDirectory();
+  }
+
+  /** The status of {@code location}, or null when nothing is there. */
+  private FileStatus status(String location) {
     try {
-      return fs(location, "check").getFileStatus(new Path(location)).isDirectory();
+      return fs(location, "check").getFileStatus(new Path(location));
     } catch (FileNotFoundException e) {
-      return false;
+      return null;
     } catch (IOException e) {
       throw failed("check", location, e);
     }

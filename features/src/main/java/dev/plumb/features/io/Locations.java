@@ -62,7 +62,10 @@ public final class Locations {
       while (c.startsWith("/")) {
         c = c.substring(1);
       }
-      sb.append('/').append(stripSlash(c));
+      if (sb.charAt(sb.length() - 1) != '/') {
+        sb.append('/');
+      }
+      sb.append(stripSlash(c));
     }
     return sb.toString();
   }
