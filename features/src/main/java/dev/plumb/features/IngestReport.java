@@ -25,7 +25,7 @@ public record IngestReport(
   public static final int FORMAT_VERSION = 1;
 
   public IngestReport {
-    details = Map.copyOf(new LinkedHashMap<>(details));
+    details = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(details));
   }
 
   /** The JSON form: the typed fields, {@code format_version}, then the details. */
@@ -67,7 +67,6 @@ public record IngestReport(
         }) {
       details.remove(typed);
     }
-    details.values().removeIf(java.util.Objects::isNull);
     return new IngestReport(
         h.string("data_fingerprint"),
         h.stringOr("contract_hash", ""),

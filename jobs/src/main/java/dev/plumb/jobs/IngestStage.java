@@ -214,7 +214,6 @@ final class IngestStage {
       long cleanVersion = cleanCommit.version();
 
       Map<String, Object> report = new LinkedHashMap<>();
-      report.put("ingest_run_id", runId);
       report.put("source", input.source());
       report.put("row_filter", rowFilter);
       report.put("files_read", input.filesRead() + input.skipped().size());
@@ -227,18 +226,9 @@ final class IngestStage {
               .toList());
       report.put("casts", input.casts());
       report.put("bytes_read", input.fingerprint().totalBytes());
-      report.put("rows_read", rowsRead);
-      report.put("rows_clean", rowsClean);
-      report.put("rows_quarantined", rowsQuarantined);
       report.put("quarantined_by_reason", byReason);
       report.put("columns", validator.report(written.statistics()));
-      report.put("data_fingerprint", fingerprint);
       report.put("contract", contract.name());
-      report.put("contract_hash", contract.hash());
-      report.put("clean_table", cleanPath);
-      report.put("clean_table_version", cleanVersion);
-      report.put("quarantine_table", quarantinePath);
-      report.put("quarantine_table_version", quarantineCommit.version());
       timings.put("clean_pass", written.cleanSeconds());
       timings.put("quarantine", written.quarantineSeconds());
       timings.put("total", (System.nanoTime() - started) / 1e9);

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plumb.features.YamlDocs;
-import dev.plumb.features.io.HadoopStorage;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Storage;
 import dev.plumb.features.io.StorageException;
@@ -23,8 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.SparkSession;
 import org.mlflow.tracking.MlflowClient;
 import org.mlflow.tracking.creds.BasicMlflowHostCreds;
 
@@ -345,22 +342,15 @@ public final class MlflowTracker implements RunTracker {
     }
   }
 
-  /** Returns null when uploaded, else why Hadoop could not (e.g. no FileSystem for the scheme). */
+  /**
+   * Writes the artifact through the storage port (Spark's Hadoop configuration: the same
+   * credentials as the data); returns null when written, else why Hadoop could not (no FileSystem
+   * for the scheme).
+   */
   private static String uploadThroughHadoop(String root, String relative, byte[] bytes) {
-    Configuration conf;
-    try {
-      conf =
-          SparkSession.getActiveSession().isDefined()
-              ? SparkSession.getActiveSession().get().sparkContext().hadoopConfiguration()
-              : SparkSession.getDefaultSession().isDefined()
-                  ? SparkSession.getDefaultSession().get().sparkContext().hadoopConfiguration()
-                  : new Configuration();
-    } catch (NoClassDefFoundError e) {
-      return "Hadoop is not on the classpath";
-    }
     String target = MlflowHttp.stripSlash(root) + "/" + relative;
     try {
-      new HadoopStorage(conf).write(target, bytes);
+      Storages.current().write(target, bytes);
       return null;
     } catch (StorageException e) {
       if (e.getCause() instanceof org.apache.hadoop.fs.UnsupportedFileSystemException) {

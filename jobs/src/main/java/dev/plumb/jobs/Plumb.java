@@ -53,7 +53,11 @@ public final class Plumb {
 
   /** Entry point for {@code java -cp} and {@code spark-submit}. */
   public static void main(String[] args) {
-    handleSignals(args.length == 0 ? "" : args[0]);
+    // Inside a session Plumb did not create (a Databricks JAR task) the JVM is not Plumb's: no
+    // JVM-wide handlers there.
+    if (SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty()) {
+      handleSignals(args.length == 0 ? "" : args[0]);
+    }
     int code = run(args, System.getenv(), System.out, System.err);
     if (SparkSession.getDefaultSession().isDefined()) {
       SparkSession.getDefaultSession().get().stop();
