@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Creates (or reuses) the project-local Python venv under .plumb/venv with the pinned
-# MLflow tracking server and pyspark (Spark's distribution for the local standalone cluster and
-# spark-submit). Idempotent: a marker file records the pinned requirements installed.
+# MLflow tracking server, pyspark (Spark's distribution for the local standalone cluster and
+# spark-submit) and the platforms' client libraries that cluster/check_recipes.py validates the
+# Databricks and EMR recipes with. Idempotent: a marker file records the pinned requirements
+# installed.
 #   cluster/local/python-env.sh          -> prints the venv's python path on success
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 REQUIREMENTS="$ROOT/cluster/local/requirements-mlflow.txt"
 SPARK_REQUIREMENTS="$ROOT/cluster/local/requirements-spark.txt"
+RECIPES_REQUIREMENTS="$ROOT/cluster/local/requirements-recipes.txt"
 VENV="${PLUMB_VENV:-$ROOT/.plumb/venv}"
-MARKER="$VENV/.plumb-requirements-$(cat "$REQUIREMENTS" "$SPARK_REQUIREMENTS" | cksum | cut -d" " -f1)"
+MARKER="$VENV/.plumb-requirements-$(cat "$REQUIREMENTS" "$SPARK_REQUIREMENTS" "$RECIPES_REQUIREMENTS" | cksum | cut -d" " -f1)"
 
 if [[ -f "$MARKER" && -x "$VENV/bin/mlflow" && -x "$VENV/bin/spark-submit" ]]; then
   echo "$VENV/bin/python"
@@ -32,9 +35,9 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     exit 2
   fi
 fi
-echo "Installing the MLflow server ($REQUIREMENTS) and pyspark ($SPARK_REQUIREMENTS) into $VENV (first run only, a few minutes)..." >&2
-if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" -r "$SPARK_REQUIREMENTS" >&2; then
-  echo "Cannot set up the MLflow server and pyspark: 'pip install -r $REQUIREMENTS -r $SPARK_REQUIREMENTS' failed (check network access to PyPI, or set MLFLOW_TRACKING_URI to an existing server, or run with --tracking none)" >&2
+echo "Installing the MLflow server ($REQUIREMENTS), pyspark ($SPARK_REQUIREMENTS) and the recipe checker's clients ($RECIPES_REQUIREMENTS) into $VENV (first run only, a few minutes)..." >&2
+if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" -r "$SPARK_REQUIREMENTS" -r "$RECIPES_REQUIREMENTS" >&2; then
+  echo "Cannot set up the MLflow server, pyspark and the recipe checker's clients: 'pip install -r $REQUIREMENTS -r $SPARK_REQUIREMENTS -r $RECIPES_REQUIREMENTS' failed (check network access to PyPI, or set MLFLOW_TRACKING_URI to an existing server, or run with --tracking none)" >&2
   exit 2
 fi
 rm -f "$VENV"/.plumb-*

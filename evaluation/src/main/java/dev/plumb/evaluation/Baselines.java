@@ -42,7 +42,8 @@ final class Baselines {
             : new Confusion(0, 0, n - positives, positives);
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("roc_auc", 0.5);
-    m.put("pr_auc", prior);
+    // One threshold (every row ties): recall 1 at precision = the prior.
+    m.put("average_precision", prior);
     m.put("log_loss", -(prior * Math.log(prior) + (1 - prior) * Math.log(1 - prior)));
     m.put("brier", prior * (1 - prior));
     m.putAll(c.asMap());
@@ -54,7 +55,9 @@ final class Baselines {
     double prior = (double) positives / n;
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("roc_auc", 0.5);
-    m.put("pr_auc", prior);
+    // Two thresholds: the predicted positives (precision ~ prior, recall ~ prior), then all rows
+    // (precision = prior): about prior^2 + (1 - prior) * prior = prior.
+    m.put("average_precision", prior);
     m.put("brier", 2 * prior * (1 - prior));
     m.put("accuracy", prior * prior + (1 - prior) * (1 - prior));
     m.put("precision", prior);
@@ -77,7 +80,7 @@ final class Baselines {
     ExactAreas.Areas a = ExactAreas.compute(predictions, label, s);
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("roc_auc", a.rocAuc());
-    m.put("pr_auc", a.prAuc());
+    m.put("average_precision", a.averagePrecision());
     if (h.threshold() != null) {
       Column predicted = h.higherMeansPositive() ? x.geq(h.threshold()) : x.leq(h.threshold());
       Column y = col(label).cast("double").equalTo(1.0);

@@ -12,7 +12,6 @@ import static org.apache.spark.sql.functions.when;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -21,8 +20,9 @@ import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Core binary-classification metrics over a predictions dataset, exact and global (Spark's
- * evaluator with binning off for the areas; one aggregation for the rest).
+ * Core binary-classification metrics over a predictions dataset, exact and global: one aggregation
+ * for the counts and log loss, one for the areas ({@link ExactAreas}: ROC-AUC as the Mann-Whitney
+ * statistic with ties counted 1/2, average precision as scikit-learn defines it).
  */
 public final class BinaryMetrics {
 
@@ -30,12 +30,19 @@ public final class BinaryMetrics {
 
   private BinaryMetrics() {}
 
-  /** The metrics, in report order. */
+  /**
+   * The metrics, in report order.
+   *
+   * @param rocAuc the probability that a random positive scores above a random negative, ties
+   *     counting 1/2 (the Mann-Whitney U statistic over positives x negatives)
+   * @param averagePrecision scikit-learn's {@code average_precision_score}: the sum over the
+   *     distinct scores, descending, of (R_n - R_{n-1}) * P_n, step-wise, no interpolation
+   */
   public record Result(
       long count,
       long positives,
       double rocAuc,
-      double prAuc,
+      double averagePrecision,
       double logLoss,
       double accuracy,
       double threshold) {
@@ -46,7 +53,7 @@ public final class BinaryMetrics {
       m.put("count", (double) count);
       m.put("positives", (double) positives);
       m.put("roc_auc", rocAuc);
-      m.put("pr_auc", prAuc);
+      m.put("average_precision", averagePrecision);
       m.put("log_loss", logLoss);
       m.put("accuracy", accuracy);
       return m;
@@ -77,7 +84,7 @@ public final class BinaryMetrics {
 
   /**
    * Computes the metrics. {@code predictions} should be cached by the caller: it is scanned once
-   * for the counts and log loss and once per area.
+   * for the counts and log loss and once for the areas. Null scores are not allowed.
    */
   public static Result compute(
       Dataset<Row> predictions, String label, String score, double threshold) {
@@ -106,14 +113,14 @@ public final class BinaryMetrics {
               + n
               + " rows); ROC-AUC is undefined");
     }
-    BinaryClassificationEvaluator evaluator =
-        new BinaryClassificationEvaluator()
-            .setLabelCol(label)
-            .setRawPredictionCol(score)
-            .setNumBins(0);
-    Dataset<Row> scored = predictions.select(y.as(label), col(score).cast("double").as(score));
-    double roc = evaluator.setMetricName("areaUnderROC").evaluate(scored);
-    double pr = evaluator.setMetricName("areaUnderPR").evaluate(scored);
-    return new Result(n, positives, roc, pr, r.getDouble(2), (double) r.getLong(3) / n, threshold);
+    ExactAreas.Areas areas = ExactAreas.compute(predictions, label, col(score));
+    return new Result(
+        n,
+        positives,
+        areas.rocAuc(),
+        areas.averagePrecision(),
+        r.getDouble(2),
+        (double) r.getLong(3) / n,
+        threshold);
   }
 }

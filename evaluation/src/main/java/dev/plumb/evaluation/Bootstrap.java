@@ -26,9 +26,17 @@ final class Bootstrap {
     double[] fullPos = Curves.coarsen(Curves.toDouble(pass.finePos), ScorePass.FINE_BINS / bins);
     double[] fullNeg = Curves.coarsen(Curves.toDouble(pass.fineNeg), ScorePass.FINE_BINS / bins);
     double rocBias = exact.rocAuc() - Curves.rocAuc(fullPos, fullNeg);
-    double prBias = exact.prAuc() - Curves.prAuc(fullPos, fullNeg);
+    double apBias = exact.averagePrecision() - Curves.averagePrecision(fullPos, fullNeg);
     String[] names = {
-      "roc_auc", "pr_auc", "log_loss", "brier", "accuracy", "precision", "recall", "f1", "ece"
+      "roc_auc",
+      "average_precision",
+      "log_loss",
+      "brier",
+      "accuracy",
+      "precision",
+      "recall",
+      "f1",
+      "ece"
     };
     double[][] values = new double[names.length][reps];
     for (int r = 0; r < reps; r++) {
@@ -63,7 +71,7 @@ final class Bootstrap {
       }
       double[] v = {
         Curves.rocAuc(pos, neg) + rocBias,
-        Curves.prAuc(pos, neg) + prBias,
+        Curves.averagePrecision(pos, neg) + apBias,
         pass.repLogLoss[r] / n,
         pass.repBrier[r] / n,
         c.accuracy(),

@@ -42,10 +42,13 @@ final class Curves {
   }
 
   /**
-   * PR-AUC as Spark's {@code BinaryClassificationMetrics} defines it: trapezoids over (recall,
-   * precision) at each threshold, descending, starting from (0, precision at the first threshold).
+   * Average precision as scikit-learn's {@code average_precision_score} defines it: the sum over
+   * thresholds, descending, of (R_n - R_{n-1}) * P_n, step-wise with no interpolation. Each
+   * non-empty bin is one threshold, so the value is exact when every bin holds one distinct score
+   * (the bins of distinct scores {@link ExactAreas} builds); otherwise {@link #binned} bounds the
+   * difference.
    */
-  static double prAuc(double[] pos, double[] neg) {
+  static double averagePrecision(double[] pos, double[] neg) {
     double p = sum(pos);
     if (p == 0) {
       return Double.NaN;
@@ -53,24 +56,69 @@ final class Curves {
     double tp = 0;
     double fp = 0;
     double area = 0;
-    double prevRecall = 0;
-    double prevPrecision = Double.NaN;
     for (int b = pos.length - 1; b >= 0; b--) {
-      if (pos[b] == 0 && neg[b] == 0) {
-        continue;
-      }
       tp += pos[b];
       fp += neg[b];
-      double recall = tp / p;
-      double precision = tp / (tp + fp);
-      if (Double.isNaN(prevPrecision)) {
-        prevPrecision = precision;
+      if (pos[b] > 0) {
+        area += pos[b] / p * (tp / (tp + fp));
       }
-      area += (recall - prevRecall) * (precision + prevPrecision) / 2;
-      prevRecall = recall;
-      prevPrecision = precision;
     }
     return area;
+  }
+
+  /**
+   * Areas from a histogram, with how far each can be from the exact value over the rows.
+   *
+   * @param rocAucErrorBound the most the exact ROC-AUC can differ from {@code rocAuc}
+   * @param averagePrecisionErrorBound the most the exact average precision can differ
+   */
+  record Binned(
+      double rocAuc,
+      double rocAucErrorBound,
+      double averagePrecision,
+      double averagePrecisionErrorBound) {
+
+    /** True when both areas are within {@code tolerance} of the exact ones. */
+    boolean within(double tolerance) {
+      return rocAucErrorBound <= tolerance && averagePrecisionErrorBound <= tolerance;
+    }
+  }
+
+  /**
+   * The areas of a histogram whose bin b holds scores from {@code lo[b]} to {@code hi[b]}, and
+   * bounds on their error. A bin whose rows all share one score is exact (its ties are real ties);
+   * only bins with different scores in them can be off:
+   *
+   * <ul>
+   *   <li>ROC-AUC counts a bin's (positive, negative) pairs as half; the exact count of such a pair
+   *       is 0, 1/2 or 1, so the bound is half the share of pairs inside such bins.
+   *   <li>Average precision gives each of a bin's k positives the precision at the bin's end. With
+   *       tp0 and fp0 rows above the bin and m negatives in it, the precision at any positive of
+   *       the bin lies between (tp0 + 1) / (tp0 + fp0 + 1 + m) and (tp0 + k) / (tp0 + fp0 + k), as
+   *       does the binned one, so each positive can be off by at most that range over P.
+   * </ul>
+   */
+  static Binned binned(double[] pos, double[] neg, double[] lo, double[] hi) {
+    double p = sum(pos);
+    double q = sum(neg);
+    double tp = 0;
+    double fp = 0;
+    double pairsInMixedBins = 0;
+    double apBound = 0;
+    for (int b = pos.length - 1; b >= 0; b--) {
+      double k = pos[b];
+      double m = neg[b];
+      if (k > 0 && lo[b] < hi[b]) {
+        pairsInMixedBins += k * m;
+        double highest = (tp + k) / (tp + fp + k);
+        double lowest = (tp + 1) / (tp + fp + 1 + m);
+        apBound += k / p * (highest - lowest);
+      }
+      tp += k;
+      fp += m;
+    }
+    double rocBound = p == 0 || q == 0 ? 0 : 0.5 * pairsInMixedBins / (p * q);
+    return new Binned(rocAuc(pos, neg), rocBound, averagePrecision(pos, neg), apBound);
   }
 
   /** ROC points (false-positive rate, true-positive rate) at each non-empty bin's lower edge. */

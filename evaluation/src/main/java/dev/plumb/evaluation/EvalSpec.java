@@ -38,7 +38,7 @@ public record EvalSpec(
     List<Gate> gates) {
 
   /** The baselines every evaluation measures (heuristic only when configured). */
-  public static final List<String> BASELINES = List.of("zero_rule", "prior_random", "heuristic");
+  public static final List<String> BASELINES = Gate.BASELINES;
 
   /** Fast (during iteration) or full (for candidates). */
   public enum Mode {

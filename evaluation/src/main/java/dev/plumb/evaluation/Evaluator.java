@@ -1,10 +1,16 @@
 package dev.plumb.evaluation;
 
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.lit;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataType;
@@ -17,10 +23,12 @@ import org.apache.spark.sql.types.StructType;
  * all of them. Fast mode may instead be given the unscored rows and a scorer: it draws its sample
  * first and scores only the sample, so iterating never pays for scoring the whole split. Every
  * metric is global: aggregations over the whole dataset, never rows collected to the driver.
- * Counts, confusion matrices, log loss, Brier score and calibration are exact; the curves, the
- * sweep and the areas come from the shared pass's 1e-5 score bins (rows in one bin count as tied),
- * which avoids sorting the predictions: the ROC-AUC is then off by at most half the share of
- * (positive, negative) pairs that share a bin (BENCHMARKS.md measures it).
+ * Counts, confusion matrices, log loss, Brier score and calibration are exact; the curves and the
+ * sweep come from the shared pass's 1e-5 score bins. Every area is within {@link
+ * ExactAreas#TOLERANCE} of its exact value: ROC-AUC and average precision come from the 1e-5 bins
+ * when {@link Curves#binned} bounds their error by it, which avoids sorting the predictions; each
+ * slice's ROC-AUC likewise from its 1e-3 bins or finer ones ({@link SliceMetrics#settle}); the rest
+ * are computed exactly from counts per distinct score ({@link ExactAreas}), all in one job.
  */
 public final class Evaluator {
 
@@ -197,8 +205,12 @@ public final class Evaluator {
     t.lap("sample_plan");
     ScorePass pass = pass(rows, in, spec, List.of(), "the fast-mode sample");
     t.lap("sample_and_score_pass");
-    // Areas from the pass's 1e-5 score bins, as in full mode, so the two compare like for like.
-    ExactAreas.Areas exact = areas(pass);
+    // Areas as in full mode, so the two compare like for like.
+    Curves.Binned binned = binned(pass);
+    Map<String, ExactAreas.Areas> exactAreas =
+        exactAreas(rows, in, !binned.within(ExactAreas.TOLERANCE), List.of(), List.of());
+    ExactAreas.Areas exact = settle(binned, exactAreas);
+    t.lap("exact_areas");
     Confusion c = confusion(pass);
     BinaryMetrics.Result headline = headline(pass, exact, c, spec);
     Map<String, Double> metrics = new LinkedHashMap<>(headline.asMap());
@@ -206,7 +218,7 @@ public final class Evaluator {
     metrics.put("sample.rows", (double) pass.n);
     metrics.put("sample.population_rows", (double) population);
     Map<String, double[]> ci = Bootstrap.intervals(pass, spec, exact);
-    ci.keySet().retainAll(List.of("roc_auc", "pr_auc", "log_loss", "accuracy"));
+    ci.keySet().retainAll(List.of("roc_auc", "average_precision", "log_loss", "accuracy"));
     ci.forEach(
         (k, v) -> {
           metrics.put(k + ".ci_low", v[0]);
@@ -219,6 +231,7 @@ public final class Evaluator {
     info.put("seed", spec.sample().seed());
     info.put("strata_sizes", strataSizes);
     info.put("strata_sample_sizes", sampleSizes);
+    info.put("areas", areasInfo(binned, exactAreas, null));
     info.put("timings_s", t.seconds);
     // Fast mode measures the headline metrics only: gates on anything else (slices, baselines,
     // calibration, behaviour) wait for full mode instead of failing for want of a value.
@@ -252,14 +265,73 @@ public final class Evaluator {
         gates);
   }
 
+  /** The areas from the shared pass's 1e-5 score bins, with their error bounds. */
+  private static Curves.Binned binned(ScorePass pass) {
+    return Curves.binned(
+        Curves.toDouble(pass.finePos), Curves.toDouble(pass.fineNeg), pass.fineLo, pass.fineHi);
+  }
+
+  /** The headline areas: exact when computed, else from the bins (within the tolerance). */
+  private static ExactAreas.Areas settle(
+      Curves.Binned binned, Map<String, ExactAreas.Areas> exact) {
+    ExactAreas.Areas a = exact.get(ExactAreas.ALL);
+    return a != null ? a : new ExactAreas.Areas(binned.rocAuc(), binned.averagePrecision());
+  }
+
   /**
-   * ROC and PR areas from the shared pass's 1e-5 score bins (ties within a bin count half): no sort
-   * of the predictions. BENCHMARKS.md measures the difference from the exact areas.
+   * Exact areas, in one job, of all rows (when {@code all}) and of the slices named by {@code
+   * sliceGroups} ({@link SliceMetrics#groupKey(int, String)}); empty when neither is asked for.
    */
-  private static ExactAreas.Areas areas(ScorePass pass) {
-    double[] pos = Curves.toDouble(pass.finePos);
-    double[] neg = Curves.toDouble(pass.fineNeg);
-    return new ExactAreas.Areas(Curves.rocAuc(pos, neg), Curves.prAuc(pos, neg));
+  private static Map<String, ExactAreas.Areas> exactAreas(
+      Dataset<Row> rows,
+      Input in,
+      boolean all,
+      List<String> sliceColumns,
+      List<String> sliceGroups) {
+    List<Column> groups = new ArrayList<>();
+    if (all) {
+      groups.add(lit(ExactAreas.ALL));
+    }
+    for (int c = 0; c < sliceColumns.size(); c++) {
+      String prefix = SliceMetrics.groupKey(c, "");
+      if (sliceGroups.stream().anyMatch(g -> g.startsWith(prefix))) {
+        groups.add(SliceMetrics.groupColumn(c, sliceColumns.get(c)));
+      }
+    }
+    if (groups.isEmpty()) {
+      return Map.of();
+    }
+    // Each row once per group it belongs to (all rows, its value of each slice column needed).
+    Column g = groups.size() == 1 ? groups.get(0) : explode(array(groups.toArray(new Column[0])));
+    Dataset<Row> grouped = rows.select(g.as("g"), col(in.score()).as("s"), col(in.label()).as("y"));
+    if (!sliceGroups.isEmpty()) {
+      List<Object> wanted = new ArrayList<>(sliceGroups);
+      if (all) {
+        wanted.add(ExactAreas.ALL);
+      }
+      grouped = grouped.where(col("g").isin(wanted.toArray()));
+    }
+    return ExactAreas.byGroup(grouped);
+  }
+
+  /**
+   * How the areas were obtained: the headline bins' error bounds, whether the headline areas were
+   * computed exactly, and how many slices' ROC-AUC came from each source (full mode only).
+   */
+  private static Map<String, Object> areasInfo(
+      Curves.Binned binned, Map<String, ExactAreas.Areas> exact, SliceMetrics.Settled slices) {
+    boolean all = exact.containsKey(ExactAreas.ALL);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("tolerance", ExactAreas.TOLERANCE);
+    m.put("roc_auc_bins_error_bound", binned.rocAucErrorBound());
+    m.put("average_precision_bins_error_bound", binned.averagePrecisionErrorBound());
+    m.put("headline_computed_exactly", all);
+    if (slices != null) {
+      m.put("slices_from_bins", slices.fromBins());
+      m.put("slices_from_refined_bins", slices.rocAuc().size());
+      m.put("slices_computed_exactly", exact.size() - (all ? 1 : 0));
+    }
+    return m;
   }
 
   private static Confusion confusion(ScorePass pass) {
@@ -272,7 +344,7 @@ public final class Evaluator {
         pass.n,
         pass.positives,
         areas.rocAuc(),
-        areas.prAuc(),
+        areas.averagePrecision(),
         pass.sumLogLoss / pass.n,
         c.accuracy(),
         spec.threshold());
@@ -297,7 +369,15 @@ public final class Evaluator {
     t.lap("score_pass");
     double[] pos = Curves.toDouble(pass.finePos);
     double[] neg = Curves.toDouble(pass.fineNeg);
-    ExactAreas.Areas exact = areas(pass);
+    Curves.Binned binned = binned(pass);
+    List<String> sliceColumns = spec.slices().columns();
+    SliceMetrics.Settled settled =
+        SliceMetrics.settle(rows, in.label(), in.score(), sliceColumns, pass);
+    t.lap("slice_refinement");
+    Map<String, ExactAreas.Areas> exactAreas =
+        exactAreas(rows, in, !binned.within(ExactAreas.TOLERANCE), sliceColumns, settled.exact());
+    ExactAreas.Areas exact = settle(binned, exactAreas);
+    t.lap("exact_areas");
     Confusion c = confusion(pass);
     BinaryMetrics.Result headline = headline(pass, exact, c, spec);
     Map<String, Double> metrics = new LinkedHashMap<>(headline.asMap());
@@ -338,7 +418,8 @@ public final class Evaluator {
         });
 
     t.lap("curves_and_intervals");
-    List<SliceMetrics.Slice> slices = SliceMetrics.fromPass(spec.slices().columns(), pass);
+    List<SliceMetrics.Slice> slices =
+        SliceMetrics.fromPass(sliceColumns, pass, settled.rocAuc(), exactAreas);
     t.lap("slices");
     for (SliceMetrics.Slice s : slices) {
       s.asMap().forEach((m, v) -> metrics.put("slice." + s.name() + "." + m, v));
@@ -400,6 +481,7 @@ public final class Evaluator {
     List<GateResult> gates = Gates.check(spec.gates(), metrics);
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("rows", pass.n);
+    info.put("areas", areasInfo(binned, exactAreas, settled));
     info.put("timings_s", t.seconds);
     info.put("bootstrap_replicates", spec.bootstrap().replicates());
     info.put("confidence", spec.bootstrap().confidence());

@@ -1,5 +1,7 @@
 package dev.plumb.evaluation;
 
+import java.util.List;
+
 /**
  * A gate, declared as data: the named metric (a name from {@link EvalReport#metrics()}, where
  * {@code *} matches any run of characters, and every match must pass) must be at least {@code
@@ -15,6 +17,9 @@ package dev.plumb.evaluation;
  */
 public record Gate(String name, String metric, Double atLeast, Double atMost, String baseline) {
 
+  /** The baselines a gate can compare with (see Baselines). */
+  public static final List<String> BASELINES = List.of("zero_rule", "prior_random", "heuristic");
+
   public Gate {
     if (metric == null || metric.isBlank()) {
       throw EvalErrors.badSpec("gate '" + name + "' has no metric");
@@ -23,14 +28,14 @@ public record Gate(String name, String metric, Double atLeast, Double atMost, St
       throw EvalErrors.badSpec(
           "gate '" + name + "' on " + metric + " needs at_least and/or at_most");
     }
-    if (baseline != null && !EvalSpec.BASELINES.contains(baseline)) {
+    if (baseline != null && !BASELINES.contains(baseline)) {
       throw EvalErrors.badSpec(
           "gate '"
               + name
               + "' compares against unknown baseline '"
               + baseline
               + "'; valid baselines: "
-              + EvalSpec.BASELINES);
+              + BASELINES);
     }
     if (name == null || name.isBlank()) {
       name = metric + (baseline == null ? "" : " vs " + baseline);

@@ -44,8 +44,12 @@ public final class Gates {
           false,
           "metric "
               + g.metric()
-              + " was not measured (is it computed in this mode, and is the slice or feature"
-              + " configured?)");
+              + (g.metric().contains("pr_auc")
+                  ? " was not measured: pr_auc (a trapezoid area) is no longer reported; use"
+                      + " average_precision (scikit-learn's step-wise definition, README.md"
+                      + " \"Metric definitions\")"
+                  : " was not measured (is it computed in this mode, and is the slice or feature"
+                      + " configured?)"));
     }
     List<String> failures = new ArrayList<>();
     List<String> checked = new ArrayList<>();

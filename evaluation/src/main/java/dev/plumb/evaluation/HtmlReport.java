@@ -239,7 +239,9 @@ public final class HtmlReport {
               true));
       sb.append(
           chart(
-              "Precision-recall curve (AUC " + f(r.headline().prAuc()) + ")",
+              "Precision-recall curve (average precision "
+                  + f(r.headline().averagePrecision())
+                  + ")",
               "recall",
               "precision",
               List.of(new Series("model", points(r.pr()), false)),
@@ -312,7 +314,8 @@ public final class HtmlReport {
       r.baselines().keySet().forEach(b -> sb.append("<th>").append(esc(b)).append("</th>"));
       sb.append("</tr>\n");
       for (String m :
-          List.of("roc_auc", "pr_auc", "log_loss", "brier", "accuracy", "f1", "recall")) {
+          List.of(
+              "roc_auc", "average_precision", "log_loss", "brier", "accuracy", "f1", "recall")) {
         sb.append("<tr><td>").append(m).append("</td><td>");
         Double mine = r.metrics().get(m);
         sb.append(f(mine == null ? Double.NaN : mine)).append("</td>");
@@ -339,6 +342,7 @@ public final class HtmlReport {
       }
       sb.append("</table>\n");
     }
+    sb.append(definitions());
     sb.append("<h2>All metrics</h2><table><tr><th>metric</th><th>value</th></tr>\n");
     r.metrics()
         .forEach(
@@ -350,6 +354,31 @@ public final class HtmlReport {
                     .append("</td></tr>\n"));
     sb.append("</table>\n</body></html>\n");
     return sb.toString();
+  }
+
+  /** What the area metrics are, and how exact the reported values are. */
+  static String definitions() {
+    return "<h2>Metric definitions</h2><dl>\n"
+        + "<dt>roc_auc</dt><dd>The probability that a random positive scores above a random"
+        + " negative, a tied pair counting 1/2: the Mann-Whitney U statistic over (positives x"
+        + " negatives), as scikit-learn's <code>roc_auc_score</code>.</dd>\n"
+        + "<dt>average_precision</dt><dd>The sum over thresholds t<sub>n</sub>, the distinct"
+        + " scores in descending order (score &ge; t predicts positive), of (R<sub>n</sub> -"
+        + " R<sub>n-1</sub>) P<sub>n</sub>, with R<sub>0</sub> = 0: step-wise, no interpolation,"
+        + " as scikit-learn's <code>average_precision_score</code>. It is not the trapezoid area"
+        + " under the precision-recall curve.</dd>\n"
+        + "<dt>slice.&lt;column&gt;=&lt;value&gt;.roc_auc</dt><dd>roc_auc over that slice's"
+        + " rows.</dd>\n"
+        + "<dt>How exact</dt><dd>Every area is within "
+        + String.format(Locale.ROOT, "%.0e", ExactAreas.TOLERANCE)
+        + " of its definition, by a bound computed from the data: from score bins (width 1e-5"
+        + " overall, 1e-3 per slice) when their bound allows (a bin whose rows share one score is"
+        + " exact), else, for large slices, from "
+        + SliceMetrics.REFINED_BINS
+        + " bins of about equal rows, else exactly from positives and negatives per distinct"
+        + " score. Confidence intervals: percentile Poisson bootstrap on 1e-3 bins, shifted by the"
+        + " bins' bias. The curves are drawn from the 1e-5 bins.</dd>\n"
+        + "</dl>\n";
   }
 
   private static List<double[]> points(List<Curves.Point> pts) {

@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -20,10 +21,11 @@ import org.apache.spark.unsafe.types.UTF8String;
 /**
  * One pass over the predictions that gathers everything the threshold, curve, calibration and
  * bootstrap metrics need (Deequ-style scan sharing): exact counts and sums; positives and negatives
- * per fine score bin (width 1e-5); count, mean score and positives per calibration bin; and, per
- * Poisson-bootstrap replicate, weighted counts per (coarse score bin, label, predicted class) plus
- * weighted loss sums. Partial states merge, so the pass is a tree aggregation: no row reaches the
- * driver.
+ * per fine score bin (width 1e-5) with the lowest and highest score in each, so that {@link
+ * Curves#binned} knows which bins hold ties only; count, mean score and positives per calibration
+ * bin; and, per Poisson-bootstrap replicate, weighted counts per (coarse score bin, label,
+ * predicted class) plus weighted loss sums. Partial states merge, so the pass is a tree
+ * aggregation: no row reaches the driver.
  */
 final class ScorePass implements Serializable {
 
@@ -79,6 +81,12 @@ final class ScorePass implements Serializable {
   double sumBrier;
   long[] finePos;
   long[] fineNeg;
+
+  /** The lowest and highest score in each fine bin (+inf and -inf while empty). */
+  double[] fineLo;
+
+  double[] fineHi;
+
   long[] calCount;
   long[] calPos;
   double[] calScore;
@@ -98,7 +106,10 @@ final class ScorePass implements Serializable {
   /** Per slice column (in the order given to {@link #run}): its values' running totals. */
   ArrayList<HashMap<UTF8String, SliceTotals>> slices = new ArrayList<>();
 
-  /** One slice value's exact counts and log loss, and its positives/negatives per score bin. */
+  /**
+   * One slice value's exact counts and log loss, and its positives, negatives and lowest and
+   * highest score per score bin.
+   */
   static final class SliceTotals implements Serializable {
     private static final long serialVersionUID = 1L;
     long n;
@@ -108,6 +119,8 @@ final class ScorePass implements Serializable {
     double loss;
     final long[] pos = new long[SliceMetrics.BINS];
     final long[] neg = new long[SliceMetrics.BINS];
+    final double[] lo = emptyLows(SliceMetrics.BINS);
+    final double[] hi = emptyHighs(SliceMetrics.BINS);
 
     void merge(SliceTotals o) {
       n += o.n;
@@ -118,8 +131,22 @@ final class ScorePass implements Serializable {
       for (int b = 0; b < pos.length; b++) {
         pos[b] += o.pos[b];
         neg[b] += o.neg[b];
+        lo[b] = Math.min(lo[b], o.lo[b]);
+        hi[b] = Math.max(hi[b], o.hi[b]);
       }
     }
+  }
+
+  static double[] emptyLows(int bins) {
+    double[] a = new double[bins];
+    Arrays.fill(a, Double.POSITIVE_INFINITY);
+    return a;
+  }
+
+  static double[] emptyHighs(int bins) {
+    double[] a = new double[bins];
+    Arrays.fill(a, Double.NEGATIVE_INFINITY);
+    return a;
   }
 
   /** Adds one row to the totals of its value in slice column {@code column}. */
@@ -138,6 +165,8 @@ final class ScorePass implements Serializable {
     boolean predicted = p >= threshold;
     t.n++;
     int b = bin(p, SliceMetrics.BINS);
+    t.lo[b] = Math.min(t.lo[b], p);
+    t.hi[b] = Math.max(t.hi[b], p);
     if (positive) {
       t.positives++;
       t.pos[b]++;
@@ -176,6 +205,8 @@ final class ScorePass implements Serializable {
     }
     finePos = new long[FINE_BINS];
     fineNeg = new long[FINE_BINS];
+    fineLo = emptyLows(FINE_BINS);
+    fineHi = emptyHighs(FINE_BINS);
     calCount = new long[calibrationBins];
     calPos = new long[calibrationBins];
     calScore = new double[calibrationBins];
@@ -218,6 +249,8 @@ final class ScorePass implements Serializable {
     sumLogLoss += loss;
     sumBrier += brier;
     int fine = bin(p, FINE_BINS);
+    fineLo[fine] = Math.min(fineLo[fine], p);
+    fineHi[fine] = Math.max(fineHi[fine], p);
     if (positive) {
       finePos[fine]++;
     } else {
@@ -276,6 +309,10 @@ final class ScorePass implements Serializable {
     sumBrier += o.sumBrier;
     add(finePos, o.finePos);
     add(fineNeg, o.fineNeg);
+    for (int i = 0; i < FINE_BINS; i++) {
+      fineLo[i] = Math.min(fineLo[i], o.fineLo[i]);
+      fineHi[i] = Math.max(fineHi[i], o.fineHi[i]);
+    }
     add(calCount, o.calCount);
     add(calPos, o.calPos);
     add(calScore, o.calScore);

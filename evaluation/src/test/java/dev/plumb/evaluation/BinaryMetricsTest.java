@@ -63,8 +63,23 @@ class BinaryMetricsTest {
     assertThat(r.rocAuc()).isCloseTo(wins / pairs, within(1e-9));
     assertThat(r.logLoss()).isCloseTo(loss / labels.length, within(1e-9));
     assertThat(r.accuracy()).isCloseTo((double) correct / labels.length, within(1e-12));
-    // PR-AUC of an informative model beats the prevalence.
-    assertThat(r.prAuc()).isGreaterThan((double) positives / labels.length + 0.1).isLessThan(1.0);
+    // Average precision: one threshold per distinct score, step-wise.
+    double ap = 0;
+    double previousRecall = 0;
+    double[] thresholds = java.util.Arrays.stream(scores).distinct().sorted().toArray();
+    for (int t = thresholds.length - 1; t >= 0; t--) {
+      double tp = 0;
+      double predicted = 0;
+      for (int i = 0; i < labels.length; i++) {
+        if (scores[i] >= thresholds[t]) {
+          predicted++;
+          tp += labels[i];
+        }
+      }
+      ap += (tp / positives - previousRecall) * tp / predicted;
+      previousRecall = tp / positives;
+    }
+    assertThat(r.averagePrecision()).isCloseTo(ap, within(1e-12));
   }
 
   @Test
@@ -78,7 +93,7 @@ class BinaryMetricsTest {
     BinaryMetrics.Result r =
         BinaryMetrics.compute(spark.createDataFrame(rows, SCHEMA), "label", "score", 0.5);
     assertThat(r.rocAuc()).isEqualTo(1.0);
-    assertThat(r.prAuc()).isEqualTo(1.0);
+    assertThat(r.averagePrecision()).isEqualTo(1.0);
     assertThat(r.accuracy()).isEqualTo(1.0);
   }
 
@@ -90,5 +105,15 @@ class BinaryMetricsTest {
         .hasMessageContaining("only one class (0 positives of 2 rows)");
     assertThatThrownBy(() -> BinaryMetrics.compute(oneClass, "label", "prob", 0.5))
         .hasMessageContaining("column 'prob' is missing");
+    List<Row> withNull =
+        List.of(
+            RowFactory.create(0.0, 0.1), RowFactory.create(1.0, null), RowFactory.create(1.0, 0.7));
+    assertThatThrownBy(
+            () ->
+                BinaryMetrics.compute(
+                    spark.createDataFrame(withNull, SCHEMA), "label", "score", 0.5))
+        .hasMessage(
+            "Cannot compute exact areas: 1 rows have a null score (fix the scorer or the data;"
+                + " rows are never dropped silently)");
   }
 }

@@ -48,6 +48,51 @@ class CurvesTest {
   }
 
   @Test
+  void binnedAreasStayWithinTheirErrorBoundsWhichAreZeroWhenEachBinHoldsOneScore() {
+    Random random = new Random(12);
+    for (int round = 0; round < 20; round++) {
+      // Scores on a 1e-3 grid, histogrammed in 50 bins: several scores per bin.
+      int rows = 300 + random.nextInt(300);
+      double prevalence = 0.05 + 0.4 * random.nextDouble();
+      List<Fixtures.P> all = new java.util.ArrayList<>();
+      double[] pos = new double[50];
+      double[] neg = new double[50];
+      double[] lo = ScorePass.emptyLows(50);
+      double[] hi = ScorePass.emptyHighs(50);
+      double[] pos1000 = new double[1000];
+      double[] neg1000 = new double[1000];
+      for (int i = 0; i < rows; i++) {
+        double y = random.nextDouble() < prevalence ? 1 : 0;
+        int grid = Math.min(999, (int) ((0.3 * y + 0.7 * random.nextDouble()) * 1000));
+        double p = grid / 1000.0;
+        all.add(new Fixtures.P(i, y, p, "a", 0));
+        int b = grid / 20;
+        (y == 1 ? pos : neg)[b]++;
+        lo[b] = Math.min(lo[b], p);
+        hi[b] = Math.max(hi[b], p);
+        (y == 1 ? pos1000 : neg1000)[grid]++;
+      }
+      if (Curves.sum(pos) == 0 || Curves.sum(neg) == 0) {
+        continue;
+      }
+      Curves.Binned binned = Curves.binned(pos, neg, lo, hi);
+      double auc = Fixtures.auc(all);
+      double ap = Fixtures.averagePrecision(all);
+      assertThat(binned.rocAucErrorBound()).isPositive();
+      assertThat(Math.abs(binned.rocAuc() - auc)).isLessThanOrEqualTo(binned.rocAucErrorBound());
+      assertThat(Math.abs(binned.averagePrecision() - ap))
+          .isLessThanOrEqualTo(binned.averagePrecisionErrorBound());
+      // One bin per grid score: every bin holds one score, the bins are exact.
+      double[] lo1000 = new double[1000];
+      Curves.Binned fine = Curves.binned(pos1000, neg1000, lo1000, lo1000);
+      assertThat(fine.rocAucErrorBound()).isZero();
+      assertThat(fine.averagePrecisionErrorBound()).isZero();
+      assertThat(fine.rocAuc()).isCloseTo(auc, within(1e-12));
+      assertThat(fine.averagePrecision()).isCloseTo(ap, within(1e-12));
+    }
+  }
+
+  @Test
   void sweepBestF1AndCheapestThresholdMatchABruteForceOverTheRows() {
     Data d = data(600, 100, 5);
     List<Curves.SweepRow> sweep = Curves.sweep(d.pos(), d.neg(), 100);

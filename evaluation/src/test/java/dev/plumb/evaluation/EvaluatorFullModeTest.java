@@ -68,9 +68,29 @@ class EvaluatorFullModeTest {
     assertThat(m.get("specificity")).isCloseTo(tn / (tn + fp), within(1e-12));
     double mcc = (tp * tn - fp * fn) / Math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn));
     assertThat(m.get("mcc")).isCloseTo(mcc, within(1e-12));
-    // Scores lie on a 1e-3 grid, coarser than the 1e-5 bins: the binned PR-AUC is exact here.
-    assertThat(m.get("pr_auc"))
-        .isCloseTo(BinaryMetrics.compute(frame, "label", "score", 0.5).prAuc(), within(1e-12));
+    // Scores lie on a 1e-3 grid, coarser than the 1e-5 bins: each bin holds one score, so the
+    // binned average precision is exact and nothing is recomputed.
+    assertThat(m.get("average_precision"))
+        .isCloseTo(Fixtures.averagePrecision(rows), within(1e-12))
+        .isCloseTo(
+            BinaryMetrics.compute(frame, "label", "score", 0.5).averagePrecision(), within(1e-12));
+    assertThat(r.sample().get("areas"))
+        .isEqualTo(
+            Map.of(
+                "tolerance",
+                ExactAreas.TOLERANCE,
+                "roc_auc_bins_error_bound",
+                0.0,
+                "average_precision_bins_error_bound",
+                0.0,
+                "headline_computed_exactly",
+                false,
+                "slices_from_bins",
+                0,
+                "slices_from_refined_bins",
+                0,
+                "slices_computed_exactly",
+                0));
     // Calibration bins: count, mean score and positive rate per bin.
     for (int b = 0; b < 10; b++) {
       EvalReport.CalibrationBin bin = r.calibration().get(b);
@@ -107,7 +127,7 @@ class EvaluatorFullModeTest {
   }
 
   @Test
-  void binnedAreasStayWithinTheTieBoundOfExactOnCrowdedScores(SparkSession spark) {
+  void crowdedScoresThatTheBinsCannotBoundAreComputedExactly(SparkSession spark) {
     java.util.Random random = new java.util.Random(5);
     List<P> rows = new java.util.ArrayList<>();
     for (int i = 0; i < 3000; i++) {
@@ -121,7 +141,7 @@ class EvaluatorFullModeTest {
         Evaluator.evaluate(
             Fixtures.input(frame), Fixtures.spec(EvalSpec.Mode.FULL, List.of(), List.of()));
     BinaryMetrics.Result exact = BinaryMetrics.compute(frame, "label", "score", 0.5);
-    // Rows sharing a 1e-5 bin count as ties, so the binned ROC-AUC is off by at most half the
+    // Rows sharing a 1e-5 bin count as ties, so the binned ROC-AUC could be off by half the
     // share of (positive, negative) pairs that share a bin: 5.6% of these scores sit in bin 0.
     java.util.Map<Integer, double[]> bins = new java.util.HashMap<>();
     double npos = 0;
@@ -136,13 +156,23 @@ class EvaluatorFullModeTest {
     }
     double bound = 0.5 * tied / (npos * (rows.size() - npos));
     assertThat(bound).isGreaterThan(1e-4);
-    assertThat(Math.abs(r.metrics().get("roc_auc") - Fixtures.auc(rows)))
-        .isLessThanOrEqualTo(bound);
+    // That is beyond the tolerance, so both areas are computed from the distinct scores.
+    @SuppressWarnings("unchecked")
+    Map<String, Object> areas = (Map<String, Object>) r.sample().get("areas");
+    assertThat(areas).containsEntry("headline_computed_exactly", true);
+    assertThat(r.metrics().get("roc_auc")).isCloseTo(Fixtures.auc(rows), within(1e-12));
     assertThat(Fixtures.auc(rows)).isCloseTo(exact.rocAuc(), within(1e-12));
-    // PR-AUC is a trapezoid over the curve's points: merging tied rows into one point changes
-    // the interpolation, so crowded bins move it more than ROC-AUC (4.4e-4 here; 7.6e-9 on the
-    // 5M-row benchmark, whose scores are not crowded).
-    assertThat(r.metrics().get("pr_auc")).isCloseTo(exact.prAuc(), within(1e-3));
+    double ap = Fixtures.averagePrecision(rows);
+    assertThat(r.metrics().get("average_precision")).isCloseTo(ap, within(1e-12));
+    assertThat(exact.averagePrecision()).isCloseTo(ap, within(1e-12));
+    // The binned values are not those: ties inside a bin are not ties of the scores.
+    double[] pos = new double[100_000];
+    double[] neg = new double[100_000];
+    for (P p : rows) {
+      (p.label() == 1 ? pos : neg)[(int) Math.floor(p.score() * 1e5)]++;
+    }
+    assertThat(Math.abs(Curves.rocAuc(pos, neg) - Fixtures.auc(rows))).isGreaterThan(1e-6);
+    assertThat(Math.abs(Curves.averagePrecision(pos, neg) - ap)).isGreaterThan(1e-6);
   }
 
   @Test
@@ -151,7 +181,8 @@ class EvaluatorFullModeTest {
     EvalSpec spec = Fixtures.spec(EvalSpec.Mode.FULL, List.of(), List.of());
     EvalReport a = Evaluator.evaluate(Fixtures.input(frame), spec);
     EvalReport b = Evaluator.evaluate(Fixtures.input(frame.repartition(5)), spec);
-    for (String metric : List.of("roc_auc", "pr_auc", "log_loss", "accuracy", "f1", "ece")) {
+    for (String metric :
+        List.of("roc_auc", "average_precision", "log_loss", "accuracy", "f1", "ece")) {
       double[] ci = a.intervals().get(metric);
       // Same weights whatever the partitioning; sums may differ in the last bits.
       assertThat(ci[0]).as(metric).isCloseTo(b.intervals().get(metric)[0], within(1e-12));
@@ -194,7 +225,7 @@ class EvaluatorFullModeTest {
     assertThat(m.get("baseline.zero_rule.recall")).isEqualTo(0.0);
     assertThat(m.get("baseline.zero_rule.precision")).isEqualTo(0.0);
     assertThat(m.get("baseline.zero_rule.roc_auc")).isEqualTo(0.5);
-    assertThat(m.get("baseline.zero_rule.pr_auc")).isEqualTo(0.1);
+    assertThat(m.get("baseline.zero_rule.average_precision")).isEqualTo(0.1);
     assertThat(m.get("baseline.zero_rule.log_loss"))
         .isCloseTo(-(0.1 * Math.log(0.1) + 0.9 * Math.log(0.9)), within(1e-12));
     assertThat(m.get("baseline.zero_rule.brier")).isCloseTo(0.09, within(1e-12));

@@ -69,6 +69,31 @@ final class Fixtures {
     return wins / pairs;
   }
 
+  /**
+   * Average precision by its definition, one threshold per distinct score, descending: the sum of
+   * (recall - previous recall) * precision, counting every row scored at or above the threshold.
+   */
+  static double averagePrecision(List<P> rows) {
+    double[] thresholds = rows.stream().mapToDouble(P::score).distinct().sorted().toArray();
+    double positives = rows.stream().filter(p -> p.label() == 1).count();
+    double ap = 0;
+    double previousRecall = 0;
+    for (int t = thresholds.length - 1; t >= 0; t--) {
+      double tp = 0;
+      double predicted = 0;
+      for (P p : rows) {
+        if (p.score() >= thresholds[t]) {
+          predicted++;
+          tp += p.label();
+        }
+      }
+      double recall = tp / positives;
+      ap += (recall - previousRecall) * (tp / predicted);
+      previousRecall = recall;
+    }
+    return ap;
+  }
+
   static EvalSpec spec(EvalSpec.Mode mode, List<String> slices, List<Gate> gates) {
     EvalSpec d = EvalSpec.defaults();
     return new EvalSpec(

@@ -84,5 +84,14 @@ class ReportTest {
     assertThat(html).contains("class=\"fail\">FAIL").contains("class=\"pass\">pass");
     assertThat(html).contains(String.format("TP %,d", (long) r.confusion().tp()));
     assertThat(html.split("class=\"bar\"", -1)).hasSize(4);
+    // The areas are named for what they are, and defined on the page.
+    assertThat(html)
+        .contains(
+            "<figcaption>Precision-recall curve (average precision "
+                + String.format(java.util.Locale.ROOT, "%.4f", r.headline().averagePrecision()))
+        .contains("<h2>Metric definitions</h2>")
+        .contains("<dt>roc_auc</dt>", "Mann-Whitney", "<dt>average_precision</dt>", "step-wise")
+        .contains("<tr><td>average_precision</td>")
+        .doesNotContain("pr_auc");
   }
 }

@@ -19,6 +19,7 @@ import static org.apache.spark.sql.functions.try_element_at;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.year;
 
+import dev.plumb.features.io.YamlDocs;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

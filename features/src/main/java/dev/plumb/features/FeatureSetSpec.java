@@ -1,6 +1,7 @@
 package dev.plumb.features;
 
 import dev.plumb.features.io.Storage;
+import dev.plumb.features.io.YamlDocs;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.plumb.features;
 
+import dev.plumb.features.ingest.DataFingerprint;
+
 /**
  * The content-addressed version of a feature set: a hash of the input's data fingerprint, the
  * canonical spec and the feature code's version. Same inputs, same version; anything changed, a new

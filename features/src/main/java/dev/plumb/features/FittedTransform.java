@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.plumb.features.io.YamlDocs;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;

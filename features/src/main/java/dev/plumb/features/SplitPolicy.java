@@ -1,5 +1,6 @@
 package dev.plumb.features;
 
+import dev.plumb.features.io.YamlDocs;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeParseException;

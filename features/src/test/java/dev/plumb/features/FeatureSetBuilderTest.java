@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.plumb.features.ingest.DataFingerprint;
 import dev.plumb.testing.SharedSpark;
 import java.util.List;
 import java.util.Map;

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.plumb.features.ingest.IngestReport;
+import dev.plumb.features.io.PlumbException;
+import dev.plumb.features.io.YamlDocs;
+import dev.plumb.features.store.FeatureSetManifest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -4,7 +4,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 
 /** Artifact paths must stay inside the run's artifact root. */
-final class ArtifactPaths {
+public final class ArtifactPaths {
 
   private ArtifactPaths() {}
 
@@ -13,7 +13,7 @@ final class ArtifactPaths {
    * (percent-encoded once or more, e.g. {@code %2e%2e}, {@code %252e%252e}), backslashes and
    * control characters.
    */
-  static void check(String path) {
+  public static void check(String path) {
     String decoded = path;
     // Decode until stable: a proxy or store may decode again, so %252e must count as '.'.
     for (int i = 0; i < 5; i++) {

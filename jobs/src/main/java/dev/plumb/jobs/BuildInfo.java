@@ -6,7 +6,7 @@ import java.io.UncheckedIOException;
 import java.util.Properties;
 
 /** Versions this build was made with (filtered from the Maven properties). */
-final class BuildInfo {
+public final class BuildInfo {
 
   private static final Properties PROPS = load();
 
@@ -24,7 +24,7 @@ final class BuildInfo {
     return p;
   }
 
-  static String get(String key) {
+  public static String get(String key) {
     return PROPS.getProperty(key, "unknown");
   }
 }

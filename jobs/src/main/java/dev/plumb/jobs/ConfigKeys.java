@@ -1,6 +1,7 @@
 package dev.plumb.jobs;
 
 import dev.plumb.jobs.ConfigKey.Type;
+import dev.plumb.training.XGBoostPassThrough;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,11 @@ public final class ConfigKeys {
     key("spark.master", Type.STRING, "local[*]", "Spark master when spark-submit did not set one");
     key("spark.shuffle_partitions", Type.INT, "8", "spark.sql.shuffle.partitions (count)");
     key("spark.ui", Type.BOOLEAN, "false", "Serve the Spark UI when Plumb creates the session");
+    key(
+        "log.progress_every_seconds",
+        Type.INT,
+        "30",
+        "Seconds between progress lines for running Spark stages (tasks done of all)");
 
     key(
         "ingest.input",
@@ -146,7 +152,12 @@ public final class ConfigKeys {
     key("train.model_dir", Type.STRING, "", "Model folder (default <work_dir>/models)");
 
     key("evaluate.model", Type.STRING, "", "Model folder to evaluate (default: latest)");
-    key("evaluate.threshold", Type.DOUBLE, "0.5", "Decision threshold for accuracy (0-1)");
+    key(
+        "evaluate.threshold",
+        Type.STRING,
+        "max_f1",
+        "Decision threshold: a number in [0,1], or a policy chosen on the validation split at"
+            + " training (max_f1 | cost | precision_at_least:P | recall_at_least:R)");
     key(
         "evaluate.spec",
         Type.STRING,
@@ -217,6 +228,16 @@ public final class ConfigKeys {
         String.format(
             "  %-30s %-8s %-18s %s%n",
             SPARK_CONF_PREFIX + "<key>", "string", "-", "Passed to Spark as <key>"));
+    sb.append(
+        String.format(
+            "  %-30s %-8s %-18s %s%n",
+            XGBoostPassThrough.PREFIX + "<name>",
+            "string",
+            "-",
+            "Any other XGBoost parameter, checked against XGBoost4J-Spark's (e.g. "
+                + String.join(", ", XGBoostPassThrough.COMMON)
+                + "); monotone_constraints by feature name (x1:1,x3:-1),"
+                + " interaction_constraints as [[a,b],[c]]"));
     return sb.toString();
   }
 }

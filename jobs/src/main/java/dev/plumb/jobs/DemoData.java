@@ -13,8 +13,11 @@ import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Log;
 import dev.plumb.features.io.Storage;
+import dev.plumb.features.io.Storages;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;

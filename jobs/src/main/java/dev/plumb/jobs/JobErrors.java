@@ -1,26 +1,27 @@
 package dev.plumb.jobs;
 
-import dev.plumb.features.PlumbException;
+import dev.plumb.features.io.PlumbException;
+import dev.plumb.features.io.Secrets;
 import java.util.List;
 import java.util.Locale;
 
 /** Every user-facing error of the jobs module: what, where, why and how to fix it. */
-final class JobErrors {
+public final class JobErrors {
 
   private JobErrors() {}
 
   /** A usage error: the CLI prints it with the usage and exits 2. */
-  static final class UsageException extends IllegalArgumentException {
+  public static final class UsageException extends IllegalArgumentException {
     UsageException(String message) {
       super(message);
     }
   }
 
-  static UsageException usage(String message) {
+  public static UsageException usage(String message) {
     return new UsageException(message);
   }
 
-  static UsageException unknownKey(String key, String where) {
+  public static UsageException unknownKey(String key, String where) {
     List<String> valid = ConfigKeys.all().stream().map(ConfigKey::name).toList();
     String suggestion = closest(key, valid);
     return new UsageException(
@@ -35,7 +36,8 @@ final class JobErrors {
   }
 
   /** A value outside the key's fixed choices; {@code where} says where it came from. */
-  static UsageException badChoice(String key, String value, String where, List<String> choices) {
+  public static UsageException badChoice(
+      String key, String value, String where, List<String> choices) {
     String suggestion = closest(value, choices);
     return new UsageException(
         String.format(
@@ -48,12 +50,12 @@ final class JobErrors {
   }
 
   /** A key's value that fails a check (a file that cannot be read, a bad name). */
-  static UsageException badSetting(String key, String where, String problem) {
+  public static UsageException badSetting(String key, String where, String problem) {
     return new UsageException(
         String.format("Cannot read config: %s (from %s): %s", key, where, problem));
   }
 
-  static UsageException badValue(ConfigKey key, String value, String where) {
+  public static UsageException badValue(ConfigKey key, String value, String where) {
     return new UsageException(
         String.format(
             "Cannot read config: %s = '%s' in %s is not a valid %s (%s; default %s)",
@@ -65,7 +67,7 @@ final class JobErrors {
             key.defaultValue().isEmpty() ? "none" : key.defaultValue()));
   }
 
-  static UsageException missingConfig(String file, Exception cause) {
+  public static UsageException missingConfig(String file, Exception cause) {
     return new UsageException(
         "Cannot read config file '"
             + file
@@ -74,7 +76,7 @@ final class JobErrors {
             + " (check the --conf path; the examples live in conf/)");
   }
 
-  static PlumbException trackingUnreachable(String uri, String detail) {
+  public static PlumbException trackingUnreachable(String uri, String detail) {
     return new PlumbException(
         PlumbException.Category.UNREACHABLE,
         String.format(
@@ -85,7 +87,7 @@ final class JobErrors {
   }
 
   /** The server answered, and refused the credentials: a config problem, not an outage. */
-  static PlumbException trackingRejected(String uri, int status) {
+  public static PlumbException trackingRejected(String uri, int status) {
     return new PlumbException(
         PlumbException.Category.BAD_CONFIG,
         String.format(
@@ -95,14 +97,14 @@ final class JobErrors {
             Secrets.redactUri(uri), status));
   }
 
-  static UsageException trackingConfig(String uri, String detail) {
+  public static UsageException trackingConfig(String uri, String detail) {
     return new UsageException(
         String.format(
             "Cannot use the MLflow tracking URI '%s': %s", Secrets.redactUri(uri), detail));
   }
 
   /** The server went away mid-run: what was not logged, and what became of the run. */
-  static IllegalStateException trackingLost(
+  public static IllegalStateException trackingLost(
       String runId, String uri, String cause, List<String> notLogged, String runState) {
     int shown = Math.min(notLogged.size(), 25);
     String list =
@@ -116,42 +118,7 @@ final class JobErrors {
             runId, Secrets.redactUri(uri), cause, list, runState));
   }
 
-  static IllegalStateException missingStageOutput(String what, String path, String producer) {
-    return new IllegalStateException(
-        String.format(
-            "Cannot find %s at %s (run './plumb %s' first, or point the config at it)",
-            what, path, producer));
-  }
-
-  static String closest(String key, List<String> candidates) {
-    String best = null;
-    int bestDistance = Integer.MAX_VALUE;
-    for (String c : candidates) {
-      int d = distance(key, c);
-      if (d < bestDistance) {
-        bestDistance = d;
-        best = c;
-      }
-    }
-    return bestDistance <= Math.max(2, key.length() / 4) ? best : null;
-  }
-
-  private static int distance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
+  public static String closest(String key, List<String> candidates) {
+    return dev.plumb.features.io.Names.closest(key, candidates);
   }
 }

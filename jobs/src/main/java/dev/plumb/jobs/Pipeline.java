@@ -2,10 +2,17 @@ package dev.plumb.jobs;
 
 import static org.apache.spark.sql.functions.col;
 
+import dev.plumb.evaluation.OperatingPoint;
 import dev.plumb.features.FeatureSetVersion;
 import dev.plumb.features.Splits;
-import dev.plumb.features.YamlDocs;
+import dev.plumb.features.ingest.IngestRun;
 import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Log;
+import dev.plumb.features.io.YamlDocs;
+import dev.plumb.features.store.FeatureStore;
+import dev.plumb.jobs.tracking.MlflowModelFiles;
+import dev.plumb.jobs.tracking.RunTracker;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,7 +29,7 @@ final class Pipeline {
 
   /** Everything a run produced, for the summary. */
   record Outcome(
-      IngestStage.Result ingest,
+      IngestRun.Result ingest,
       FeaturesStage.Result features,
       TrainStage.Result train,
       EvaluateStage.Result evaluate,
@@ -56,7 +63,7 @@ final class Pipeline {
         spark
             .read()
             .format("delta")
-            .load(Locations.join(setDir, FeaturesStage.DATA))
+            .load(FeatureStore.data(setDir))
             .filter(col(Splits.COLUMN).equalTo(Splits.TEST))
             .select(names.stream().map(n -> col(n).cast("double")).toArray(Column[]::new))
             .limit(EXAMPLE_ROWS)
@@ -78,7 +85,7 @@ final class Pipeline {
     tracker.logModel(dir, MODEL_ARTIFACT);
     String name = config.string("tracking.register_model");
     if (!name.isEmpty()) {
-      String version = tracker.registerModel(MODEL_ARTIFACT, name, modelTags(config));
+      String version = tracker.registerModel(MODEL_ARTIFACT, name, config.modelTags());
       if (!version.isEmpty()) {
         tracker.setTags(
             Map.of("plumb.registered_model", name, "plumb.registered_model_version", version));
@@ -87,23 +94,9 @@ final class Pipeline {
   }
 
   /** {@code tracking.model_tags} as a map. */
-  static Map<String, String> modelTags(PlumbConfig config) {
-    Map<String, String> tags = new LinkedHashMap<>();
-    for (String pair : config.list("tracking.model_tags")) {
-      int eq = pair.indexOf('=');
-      if (eq <= 0) {
-        throw JobErrors.badSetting(
-            "tracking.model_tags",
-            config.origin("tracking.model_tags"),
-            "'" + pair + "' is not key=value (write tracking.model_tags=k1=v1,k2=v2)");
-      }
-      tags.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
-    }
-    return tags;
-  }
 
   /** The raw input as MLflow sees it: where it was read from and its content fingerprint. */
-  static RunTracker.DatasetInput inputDataset(PlumbConfig config, IngestStage.Result ingest) {
+  static RunTracker.DatasetInput inputDataset(PlumbConfig config, IngestRun.Result ingest) {
     String input = config.string("ingest.input");
     if (input.isEmpty()) {
       input = String.join(",", config.inputRoots());
@@ -130,7 +123,7 @@ final class Pipeline {
   /** The feature set the model trains on; its digest is the content-hashed version. */
   static RunTracker.DatasetInput featureSetDataset(PlumbConfig config, String version, String dir) {
     Map<String, Object> source = new LinkedHashMap<>();
-    source.put("path", Locations.join(dir, FeaturesStage.DATA));
+    source.put("path", FeatureStore.data(dir));
     Map<String, Object> profile = new LinkedHashMap<>();
     profile.put("feature_set", config.string("features.name"));
     profile.put("version", version);
@@ -152,20 +145,20 @@ final class Pipeline {
     long start = System.nanoTime();
     Map<String, String> tags = new LinkedHashMap<>(Provenance.tags(spark));
     tags.put("plumb.job", job);
-    tracker.configure(config);
+    tracker.retryFor(Duration.ofSeconds(config.integer("tracking.retry_budget_seconds")));
     String runId = tracker.start("plumb-" + job, tags);
     boolean ok = false;
     try {
       tracker.logParams(config.redacted());
       tracker.logArtifact(resolvedConfig, "config");
       boolean all = job.equals("pipeline") || job.equals("demo");
-      IngestStage.Result ingest = null;
+      IngestRun.Result ingest = null;
       FeaturesStage.Result features = null;
       TrainStage.Result train = null;
       EvaluateStage.Result evaluate = null;
       Map<String, Double> durations = new LinkedHashMap<>();
       if (all || job.equals("ingest")) {
-        Log.Timed<IngestStage.Result> t =
+        Log.Timed<IngestRun.Result> t =
             Log.timed("stage ingest", () -> IngestStage.run(spark, config, tracker));
         ingest = t.value();
         durations.put("stage.ingest.seconds", t.seconds());
@@ -193,7 +186,7 @@ final class Pipeline {
                 "plumb.feature_set_built", String.valueOf(features.built()),
                 "plumb.feature_code_version", FeatureSetVersion.CODE_VERSION));
         tracker.logArtifact(
-            Locations.join(features.directory(), FeaturesStage.MANIFEST), "features");
+            Locations.join(features.directory(), FeatureStore.MANIFEST), "features");
         tracker.logInputs(
             List.of(featureSetDataset(config, features.version().id(), features.directory())));
       }
@@ -208,6 +201,22 @@ final class Pipeline {
                 "train.best_iteration", (double) train.model().bestIteration(),
                 "train.rounds_trained", (double) train.model().roundsTrained()),
             0);
+        if (train.operatingPoint() != null) {
+          OperatingPoint.Choice op = train.operatingPoint();
+          tracker.logMetrics(
+              Map.of(
+                  "operating_point.threshold", op.threshold(),
+                  "validation.precision_at_threshold", op.precision(),
+                  "validation.recall_at_threshold", op.recall(),
+                  "validation.f1_at_threshold", op.f1()),
+              0);
+          tracker.setTags(
+              Map.of(
+                  "plumb.threshold_policy",
+                  op.policy().toString(),
+                  "plumb.threshold_reached",
+                  String.valueOf(op.reached())));
+        }
         tracker.setTags(Map.of("plumb.feature_set_version", train.featureSetVersion()));
         // What XGBoost actually ran with (auto settings resolved by the preflight).
         Map<String, String> resolved = new LinkedHashMap<>();

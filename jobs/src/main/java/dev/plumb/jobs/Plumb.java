@@ -1,7 +1,15 @@
 package dev.plumb.jobs;
 
-import dev.plumb.features.PlumbException;
+import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Log;
+import dev.plumb.features.io.PlumbException;
+import dev.plumb.features.io.Secrets;
+import dev.plumb.features.io.Storages;
+import dev.plumb.features.store.FeatureStore;
+import dev.plumb.jobs.tracking.MlflowTracker;
+import dev.plumb.jobs.tracking.NoTracking;
+import dev.plumb.jobs.tracking.RunTracker;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,12 +61,23 @@ public final class Plumb {
 
   /** Entry point for {@code java -cp} and {@code spark-submit}. */
   public static void main(String[] args) {
-    // Inside a session Plumb did not create (a Databricks JAR task) the JVM is not Plumb's: no
-    // JVM-wide handlers there.
-    if (SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty()) {
+    // Platform mode: inside a session Plumb did not create (a Databricks JAR task) or as the driver
+    // of a cluster-mode spark-submit, the JVM is the platform's. Plumb installs no JVM-wide
+    // handlers, stops no session it did not start, and returns (or throws, so the platform marks
+    // the run failed) instead of calling System.exit.
+    boolean hosted =
+        SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+    boolean platform = hosted || clusterDeployMode();
+    if (!platform) {
       handleSignals(args.length == 0 ? "" : args[0]);
     }
     int code = run(args, System.getenv(), System.out, System.err);
+    if (platform) {
+      if (code != 0) {
+        throw new PlatformRunFailed(args.length == 0 ? "" : args[0], code);
+      }
+      return;
+    }
     if (SparkSession.getDefaultSession().isDefined()) {
       SparkSession.getDefaultSession().get().stop();
     }
@@ -66,7 +85,34 @@ public final class Plumb {
     System.exit(code);
   }
 
-  /** Full stack traces of failures: the log file (conf/log4j2.properties), never the console. */
+  /** True for the driver of {@code spark-submit --deploy-mode cluster}. */
+  static boolean clusterDeployMode() {
+    return "cluster".equals(System.getProperty("spark.submit.deployMode"));
+  }
+
+  /**
+   * How a failed job ends in platform mode: the platform (a Databricks JAR task, a cluster-mode
+   * driver) marks the run failed on this exception; the message above it said what went wrong.
+   */
+  public static final class PlatformRunFailed extends RuntimeException {
+    private final int exitCode;
+
+    PlatformRunFailed(String job, int exitCode) {
+      super(
+          "plumb "
+              + job
+              + " failed with exit code "
+              + exitCode
+              + " (see the 'plumb ... failed' message and the driver log above)");
+      this.exitCode = exitCode;
+    }
+
+    /** The exit code the job would have had as its own process (README, "Exit codes"). */
+    public int exitCode() {
+      return exitCode;
+    }
+  }
+
   private static final org.slf4j.Logger TRACE =
       org.slf4j.LoggerFactory.getLogger("dev.plumb.trace");
 
@@ -144,20 +190,27 @@ public final class Plumb {
       return 0;
     }
     if (inv.job().equals("features") && inv.action().equals("list")) {
-      FeaturesStage.list(config).forEach(out::println);
+      new FeatureStore(Storages.beforeSpark(config.sparkConf()), FeaturesStage.store(config))
+          .list()
+          .forEach(out::println);
       return 0;
     }
     if (inv.job().equals("features") && inv.action().equals("apply")) {
       try {
         SparkSession spark = SparkSessions.create(config, "plumb-features-apply");
-        spark.sparkContext().setLogLevel("WARN");
+        Log.showProgress();
+        String version = inv.options().getOrDefault("--version", "");
+        if (version.isEmpty()) {
+          throw JobErrors.usage("features apply needs --version V (see 'plumb features list')");
+        }
         long rows =
-            FeaturesStage.apply(
-                spark,
-                config,
-                inv.options().getOrDefault("--version", ""),
-                Locations.qualify(inv.options().getOrDefault("--input", "")),
-                Locations.qualify(inv.options().getOrDefault("--output", "")));
+            FeaturesStage.featureStore(config)
+                .apply(
+                    spark,
+                    config.string("features.name"),
+                    version,
+                    Locations.qualify(inv.options().getOrDefault("--input", "")),
+                    Locations.qualify(inv.options().getOrDefault("--output", "")));
         out.println("features apply: " + rows + " rows written");
         return 0;
       } catch (JobErrors.UsageException e) {
@@ -173,7 +226,9 @@ public final class Plumb {
         mlflow.checkReachable(); // before any compute
       }
       SparkSession spark = SparkSessions.create(config, "plumb-" + inv.job());
-      spark.sparkContext().setLogLevel("WARN");
+      // Spark's log level is the platform's (or the launcher's log4j2 file's); Plumb's own logger
+      // reports progress at INFO whatever it is.
+      Log.showProgress();
       if (inv.job().equals("demo")) {
         DemoData.writeIfMissing(
             spark,
@@ -184,7 +239,12 @@ public final class Plumb {
       }
       String resolved = Locations.join(config.workDir(), "reports", "resolved-config.yaml");
       JsonFiles.writeText(resolved, resolvedYaml(config));
-      Pipeline.Outcome outcome = Pipeline.run(inv.job(), spark, config, tracker, resolved);
+      Pipeline.Outcome outcome;
+      try (ProgressReporter progress =
+          ProgressReporter.start(
+              spark.sparkContext(), config.integer("log.progress_every_seconds"))) {
+        outcome = Pipeline.run(inv.job(), spark, config, tracker, resolved);
+      }
       out.print(Summary.render(inv.job(), outcome));
       return 0;
     } catch (Exception e) { // Spark throws checked SparkException from Scala code, undeclared

@@ -1,11 +1,17 @@
 package dev.plumb.jobs;
 
+import dev.plumb.evaluation.EvalSpec;
+import dev.plumb.evaluation.EvalSpecLoader;
+import dev.plumb.evaluation.OperatingPoint;
 import dev.plumb.features.FeatureSetSpec;
-import dev.plumb.features.YamlDocs;
 import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Secrets;
+import dev.plumb.features.io.Storages;
+import dev.plumb.features.io.YamlDocs;
 import dev.plumb.training.ModelFormat;
 import dev.plumb.training.ScalePosWeight;
 import dev.plumb.training.TrainingSpec;
+import dev.plumb.training.XGBoostPassThrough;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -94,8 +100,7 @@ public final class PlumbConfig {
     String specFile = config.string("features.spec");
     if (!specFile.isEmpty()) {
       // The spec file names the feature set, label and key; the other stages read these keys.
-      FeatureSetSpec spec =
-          FeatureSetSpec.load(Storages.forConfig(config), Locations.qualify(specFile));
+      FeatureSetSpec spec = FeatureSetSpec.load(config.storage(), Locations.qualify(specFile));
       values.put("features.name", spec.name());
       values.put("features.label", spec.labelColumn());
       values.put("features.key", spec.keyColumn());
@@ -114,7 +119,7 @@ public final class PlumbConfig {
   private static void flatten(String prefix, Map<String, Object> map, Map<String, Object> out) {
     for (Map.Entry<String, Object> e : map.entrySet()) {
       String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
-      boolean known = ConfigKeys.find(key) != null || key.startsWith(ConfigKeys.SPARK_CONF_PREFIX);
+      boolean known = ConfigKeys.find(key) != null || passThrough(key);
       if (e.getValue() instanceof Map<?, ?> nested && !known) {
         flatten(key, (Map<String, Object>) nested, out);
       } else {
@@ -123,9 +128,18 @@ public final class PlumbConfig {
     }
   }
 
+  /**
+   * Keys passed on as they are: {@code spark.conf.*} to Spark, {@code train.params.*} to XGBoost.
+   */
+  private static boolean passThrough(String key) {
+    return (key.startsWith(ConfigKeys.SPARK_CONF_PREFIX)
+            && key.length() > ConfigKeys.SPARK_CONF_PREFIX.length())
+        || (key.startsWith(XGBoostPassThrough.PREFIX)
+            && key.length() > XGBoostPassThrough.PREFIX.length());
+  }
+
   private static void put(Map<String, Object> values, String key, Object raw, String where) {
-    if (key.startsWith(ConfigKeys.SPARK_CONF_PREFIX)
-        && key.length() > ConfigKeys.SPARK_CONF_PREFIX.length()) {
+    if (passThrough(key)) {
       values.put(key, raw == null ? "" : String.valueOf(raw));
       return;
     }
@@ -192,8 +206,8 @@ public final class PlumbConfig {
         }
       }
     }
-    Pipeline.modelTags(this);
-    dev.plumb.features.io.Storage storage = Storages.forConfig(this);
+    modelTags();
+    dev.plumb.features.io.Storage storage = storage();
     for (String key : LOCATION_KEYS) {
       for (String location : key.equals("ingest.input") ? inputRoots() : List.of(string(key))) {
         try {
@@ -207,8 +221,9 @@ public final class PlumbConfig {
     // read and parsed here, not after training.
     featureSetSpec();
     trainingSpec();
+    thresholdPolicy();
     try {
-      EvaluateStage.spec(this);
+      evalSpec();
     } catch (JobErrors.UsageException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -345,19 +360,32 @@ public final class PlumbConfig {
   /** The training spec these settings declare. */
   public TrainingSpec trainingSpec() {
     return new TrainingSpec(
-        string("train.objective"),
-        string("train.eval_metric"),
-        integer("train.num_round"),
-        integer("train.max_depth"),
-        number("train.eta"),
-        integer("train.num_workers"),
-        integer("train.nthread"),
-        integer("train.early_stopping_rounds"),
-        integer("train.seed"),
-        string("train.device"),
-        ScalePosWeight.parse(string("train.scale_pos_weight")),
-        ModelFormat.parse(string("train.model_format")),
-        integer("train.tracker_timeout_seconds"));
+            string("train.objective"),
+            string("train.eval_metric"),
+            integer("train.num_round"),
+            integer("train.max_depth"),
+            number("train.eta"),
+            integer("train.num_workers"),
+            integer("train.nthread"),
+            integer("train.early_stopping_rounds"),
+            integer("train.seed"),
+            string("train.device"),
+            ScalePosWeight.parse(string("train.scale_pos_weight")),
+            ModelFormat.parse(string("train.model_format")),
+            integer("train.tracker_timeout_seconds"))
+        .withParams(XGBoostPassThrough.check(xgboostParams()));
+  }
+
+  /** The {@code train.params.*} settings, name (without the prefix) to text. */
+  Map<String, String> xgboostParams() {
+    Map<String, String> out = new java.util.TreeMap<>();
+    values.forEach(
+        (k, v) -> {
+          if (k.startsWith(XGBoostPassThrough.PREFIX)) {
+            out.put(k.substring(XGBoostPassThrough.PREFIX.length()), String.valueOf(v));
+          }
+        });
+    return out;
   }
 
   /**
@@ -384,6 +412,82 @@ public final class PlumbConfig {
    * ({@code fs.s3a.access.key}, {@code fs.azure.account.key.<account>...}, a private or API key). A
    * plain {@code .key} is not enough: {@code features.key} is the key column's name.
    */
+  /**
+   * The storage for this config's files: the running session's when one runs, else one over the
+   * config's Hadoop settings ({@code spark.conf.spark.hadoop.*}), before Spark starts.
+   */
+  dev.plumb.features.io.Storage storage() {
+    return org.apache.spark.sql.SparkSession.getActiveSession().isDefined()
+            || org.apache.spark.sql.SparkSession.getDefaultSession().isDefined()
+        ? Storages.current()
+        : Storages.beforeSpark(sparkConf());
+  }
+
+  /** {@code tracking.model_tags} as a map (each item {@code key=value}). */
+  Map<String, String> modelTags() {
+    Map<String, String> tags = new LinkedHashMap<>();
+    for (String pair : list("tracking.model_tags")) {
+      int eq = pair.indexOf('=');
+      if (eq <= 0) {
+        throw JobErrors.badSetting(
+            "tracking.model_tags",
+            origin("tracking.model_tags"),
+            "'" + pair + "' is not key=value (write tracking.model_tags=k1=v1,k2=v2)");
+      }
+      tags.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+    }
+    return tags;
+  }
+
+  /** The spec {@code evaluate.spec} names (defaults when empty), in {@code evaluate.mode}. */
+  EvalSpec evalSpec() {
+    String file = string("evaluate.spec");
+    EvalSpec spec =
+        file.isEmpty()
+            ? EvalSpec.defaults()
+            : EvalSpecLoader.load(storage(), resolveSpec(file, storage()));
+    String mode = string("evaluate.mode");
+    if (!mode.isEmpty()) {
+      spec = spec.withMode(EvalSpec.Mode.parse(mode));
+    }
+    OperatingPoint.Policy policy = thresholdPolicy();
+    // A policy's threshold is chosen at training and stored with the model (EvaluateStage).
+    return policy.kind().equals("fixed") ? spec.withThreshold(policy.value()) : spec;
+  }
+
+  /** {@code evaluate.threshold}: a number or a policy, checked at load. */
+  OperatingPoint.Policy thresholdPolicy() {
+    try {
+      return OperatingPoint.Policy.parse(string("evaluate.threshold"));
+    } catch (IllegalArgumentException e) {
+      throw JobErrors.badSetting(
+          "evaluate.threshold", origin("evaluate.threshold"), e.getMessage());
+    }
+  }
+
+  /**
+   * A relative spec path is read from the working directory, or else from the folder that holds the
+   * config file's {@code conf/} folder (so {@code conf/eval/demo.yaml} in {@code conf/local.yaml}
+   * works from any directory).
+   */
+  private String resolveSpec(String file, dev.plumb.features.io.Storage storage) {
+    String p = Locations.qualify(file);
+    if (Locations.hasScheme(file)
+        || file.startsWith("/")
+        || source().equals("defaults")
+        || storage.exists(p)) {
+      return p;
+    }
+    String grandParent = Locations.parent(Locations.parent(source()));
+    if (!grandParent.isEmpty()) {
+      String candidate = Locations.resolve(grandParent, file);
+      if (storage.exists(candidate)) {
+        return candidate;
+      }
+    }
+    return p;
+  }
+
   static boolean isSecret(String key) {
     String k = key.toLowerCase(Locale.ROOT);
     return k.contains("token")

@@ -1,5 +1,8 @@
 package dev.plumb.jobs;
 
+import dev.plumb.features.ingest.IngestRun;
+import dev.plumb.training.ModelStore;
+
 /** The short summary a job prints at the end. */
 final class Summary {
 
@@ -9,7 +12,7 @@ final class Summary {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format("%nPlumb %s finished in %.1f s%n", job, o.seconds()));
     if (o.ingest() != null) {
-      IngestStage.Result i = o.ingest();
+      IngestRun.Result i = o.ingest();
       sb.append(
           String.format(
               "  files              %d ingested, %d skipped%s%n"
@@ -33,7 +36,7 @@ final class Summary {
       sb.append(
           String.format(
               "  model              %s (best iteration %d of %d rounds)%n",
-              dev.plumb.features.io.Locations.join(o.train().modelDir(), TrainStage.MODEL_FILE),
+              dev.plumb.features.io.Locations.join(o.train().modelDir(), ModelStore.MODEL_FILE),
               o.train().model().bestIteration(),
               o.train().model().roundsTrained()));
     }
@@ -41,10 +44,10 @@ final class Summary {
       var m = o.evaluate().metrics();
       sb.append(
           String.format(
-              "  test metrics       ROC-AUC %.4f  PR-AUC %.4f  log loss %.4f  (%,d rows, %,d"
+              "  test metrics       ROC-AUC %.4f  AP %.4f  log loss %.4f  (%,d rows, %,d"
                   + " positives, %s mode)%n",
               m.rocAuc(),
-              m.prAuc(),
+              m.averagePrecision(),
               m.logLoss(),
               m.count(),
               m.positives(),

@@ -2,16 +2,21 @@ package dev.plumb.jobs;
 
 import static org.apache.spark.sql.functions.col;
 
+import dev.plumb.evaluation.OperatingPoint;
 import dev.plumb.features.FittedTransform;
-import dev.plumb.features.PlumbException;
 import dev.plumb.features.Splits;
 import dev.plumb.features.io.Locations;
-import dev.plumb.features.io.Storage;
+import dev.plumb.features.io.Log;
+import dev.plumb.features.io.Storages;
+import dev.plumb.features.store.FeatureStore;
+import dev.plumb.jobs.tracking.MlflowModelFiles;
+import dev.plumb.jobs.tracking.RunTracker;
 import dev.plumb.training.ClusterFacts;
 import dev.plumb.training.ModelFiles;
-import dev.plumb.training.ModelFormat;
 import dev.plumb.training.ModelMetadata;
+import dev.plumb.training.ModelStore;
 import dev.plumb.training.Preflight;
+import dev.plumb.training.TrainWatchdog;
 import dev.plumb.training.TrainedModel;
 import dev.plumb.training.TrainingSpec;
 import dev.plumb.training.XGBoostTrainer;
@@ -32,12 +37,12 @@ import org.apache.spark.sql.SparkSession;
  */
 final class TrainStage {
 
-  static final String MODEL_FILE = "model.ubj";
-  static final String MODEL_META = "model.json";
-  static final String LATEST = "LATEST";
-
   /** What training produced. */
-  record Result(String modelDir, TrainedModel model, String featureSetVersion) {}
+  record Result(
+      String modelDir,
+      TrainedModel model,
+      String featureSetVersion,
+      OperatingPoint.Choice operatingPoint) {}
 
   private TrainStage() {}
 
@@ -49,10 +54,9 @@ final class TrainStage {
     TrainingSpec requested = config.trainingSpec();
     String featureDir = FeaturesStage.resolve(config, config.string("train.feature_set_version"));
     String featureVersion = Locations.name(featureDir);
-    FittedTransform transform = FeaturesStage.transform(featureDir);
+    FittedTransform transform = FeaturesStage.featureStore(config).transform(featureDir);
     String label = config.string("features.label");
-    Dataset<Row> table =
-        spark.read().format("delta").load(Locations.join(featureDir, FeaturesStage.DATA));
+    Dataset<Row> table = spark.read().format("delta").load(FeatureStore.data(featureDir));
     Dataset<Row> train = table.filter(col(Splits.COLUMN).equalTo(Splits.TRAIN));
     Dataset<Row> validation = table.filter(col(Splits.COLUMN).equalTo(Splits.VALIDATION));
     XGBoostTrainer.checkSchema(table.schema(), label, transform.featureNames());
@@ -87,20 +91,18 @@ final class TrainStage {
             + "-"
             + LocalDateTime.now(ZoneOffset.UTC)
                 .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS"));
-    String dir = Locations.join(modelRoot(config), id);
-    Storage storage = Storages.of(spark);
-    storage.write(Locations.join(dir, MODEL_FILE), model.booster());
-    if (spec.modelFormat() == ModelFormat.JSON) {
-      storage.write(
-          Locations.join(dir, ModelFormat.JSON.fileName()),
-          ModelFiles.convert(model.booster(), ModelFormat.JSON));
-    }
-    JsonFiles.writeText(Locations.join(dir, FeaturesStage.TRANSFORM), transform.toJson());
+    ModelStore store = new ModelStore(Storages.of(spark), modelRoot(config));
+    String dir = store.dir(id);
     ModelMetadata meta = ModelMetadata.of(model, label, featureVersion, spec.modelFormat());
-    JsonFiles.write(Locations.join(dir, MODEL_META), meta.toJson());
+    OperatingPoint.Choice point = null;
+    if (spec.task() == TrainingSpec.Task.BINARY) {
+      point = operatingPoint(config, model, validation, label);
+      meta = meta.withOperatingPoint(point.toJson());
+    }
+    store.write(dir, model.booster(), spec.modelFormat(), transform, meta);
     MlflowModelFiles.writeMlmodel(dir, model.featureNames());
-    JsonFiles.writeText(Locations.join(modelRoot(config), LATEST), id);
-    return new Result(dir, model, featureVersion);
+    store.markLatest(dir);
+    return new Result(dir, model, featureVersion, point);
   }
 
   /**
@@ -123,42 +125,33 @@ final class TrainStage {
     return facts;
   }
 
-  /** The model folder to use: the given one, or the latest trained. */
-  static String resolve(PlumbConfig config, String modelDir) {
-    String root = modelRoot(config);
-    String dir =
-        modelDir.isEmpty()
-            ? Locations.join(
-                root,
-                Locations.checkSegment(
-                    JsonFiles.readText(Locations.join(root, LATEST), "the latest model", "train"),
-                    "the latest model id"))
-            : Locations.qualify(modelDir);
-    if (!Storages.current().isFile(Locations.join(dir, MODEL_FILE))) {
-      throw JobErrors.missingStageOutput("a model file", Locations.join(dir, MODEL_FILE), "train");
-    }
-    return dir;
-  }
-
   /**
-   * The booster bytes of the model in {@code dir}, checked on the driver: a damaged file fails here
-   * with one message naming it, never inside Spark tasks.
+   * The decision threshold by {@code evaluate.threshold}'s policy, chosen on the validation split
+   * only (the test split is never read here), scored at the model's best iteration.
    */
-  /** The typed metadata ({@code model.json}) of the model in {@code dir}. */
-  static ModelMetadata metadata(String dir) {
-    String location = Locations.join(dir, MODEL_META);
-    return ModelMetadata.fromJson(
-        JsonFiles.read(location, "the model metadata", "train"), location);
+  static OperatingPoint.Choice operatingPoint(
+      PlumbConfig config, TrainedModel model, Dataset<Row> validation, String label) {
+    OperatingPoint.Policy policy = config.thresholdPolicy();
+    Dataset<Row> scored =
+        ModelFiles.score(
+            model.booster(), model.featureNames(), validation, model.bestIteration() + 1);
+    OperatingPoint.Choice c =
+        OperatingPoint.choose(scored, ModelFiles.SCORE, label, policy, config.evalSpec().costs());
+    Log.info(
+        String.format(
+            "train: operating threshold %.6f by %s on the validation split (precision %.4f, recall"
+                + " %.4f, F1 %.4f)%s",
+            c.threshold(),
+            policy,
+            c.precision(),
+            c.recall(),
+            c.f1(),
+            c.reached() ? "" : " - the policy's floor is NOT reached on validation"));
+    return c;
   }
 
-  static byte[] loadBooster(String dir) {
-    String location = Locations.join(dir, MODEL_FILE);
-    byte[] bytes = Storages.current().read(location);
-    try {
-      ModelFiles.load(bytes, location).dispose();
-    } catch (IllegalArgumentException e) {
-      throw new PlumbException(PlumbException.Category.BAD_INPUT, e.getMessage(), e);
-    }
-    return bytes;
+  /** The model store of {@code config}. */
+  static ModelStore modelStore(PlumbConfig config) {
+    return new ModelStore(config.storage(), modelRoot(config));
   }
 }

@@ -41,6 +41,10 @@ class ConfigCheckedBeforeSparkTest {
             + " train.feature_set_version '../../escape'",
         "work_dir=nosuch://b/w|work_dir (from --set): Cannot use nosuch://b/w: no Hadoop"
             + " FileSystem for scheme 'nosuch'",
+        "train.params.foo=1|train.params.foo",
+        "train.params.colsample_bytre=0.5|did you mean train.params.colsample_bytree?",
+        "train.params.max_bin=many|train.params.max_bin",
+        "train.params.eta=0.1|Plumb sets eta from train.eta",
       })
   void aBadValueExitsTwoBeforeAnyStageNamingTheKey(String set, String message) {
     String work = tmp.resolve("work").toString();
@@ -52,6 +56,23 @@ class ConfigCheckedBeforeSparkTest {
     assertThat(o.err()).contains(message);
     assertThat((System.nanoTime() - start) / 1e9).isLessThan(20);
     assertThat(Path.of(work)).doesNotExist();
+  }
+
+  @Test
+  void keysListTheXGBoostPassThroughAndAGoodOneLoads() {
+    PlumbCliTest.Outcome keys = PlumbCliTest.plumb("keys");
+    assertThat(keys.code()).isZero();
+    assertThat(keys.out())
+        .contains("train.params.<name>", "colsample_bytree", "monotone_constraints");
+    PlumbCliTest.Outcome ok =
+        PlumbCliTest.plumb(
+            "config",
+            "--set",
+            "train.params.subsample=0.8",
+            "--set",
+            "train.params.monotone_constraints=amount:1");
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains("train.params.subsample: \"0.8\"");
   }
 
   @Test

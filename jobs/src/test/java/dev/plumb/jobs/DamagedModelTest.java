@@ -2,7 +2,9 @@ package dev.plumb.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.plumb.jobs.tracking.MlflowModelFilesTest;
 import dev.plumb.testing.SharedSpark;
+import dev.plumb.training.ModelStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -32,9 +34,9 @@ class DamagedModelTest {
 
   private Path modelWith(String name, byte[] booster) throws Exception {
     Path dir = Files.createDirectories(tmp.resolve(name));
-    Files.write(dir.resolve(TrainStage.MODEL_FILE), booster);
+    Files.write(dir.resolve(ModelStore.MODEL_FILE), booster);
     Files.writeString(
-        dir.resolve(TrainStage.MODEL_META),
+        dir.resolve(ModelStore.MODEL_META),
         "{\"feature_names\":[\"a\",\"b\",\"c\"],\"label\":\"label\",\"best_iteration\":4,"
             + "\"feature_set_version\":\"0123456789abcdef\","
             + "\"xgboost_params\":{\"objective\":\"binary:logistic\"}}");
@@ -54,7 +56,7 @@ class DamagedModelTest {
       PlumbCliTest.Outcome o = evaluate(dir);
       assertThat(o.code()).as(o.err()).isEqualTo(1);
       assertThat(o.err())
-          .contains("Cannot load the model file " + dir.resolve(TrainStage.MODEL_FILE))
+          .contains("Cannot load the model file " + dir.resolve(ModelStore.MODEL_FILE))
           .contains("not an intact XGBoost UBJ/JSON model")
           .contains("retrain with './plumb train'")
           .doesNotContain("\tat ")

@@ -1,5 +1,6 @@
 package dev.plumb.jobs;
 
+import dev.plumb.jobs.tracking.NoTracking;
 import dev.plumb.testing.SharedSpark;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,6 +65,6 @@ class FeatureCacheBenchmark {
     out.put("miss_seconds", miss);
     out.put("hit_seconds", hit);
     out.put("hit_over_miss_of_medians", Benchmarks.median(hit) / Benchmarks.median(miss));
-    System.out.println("FEATURE-CACHE-BENCHMARK " + dev.plumb.features.YamlDocs.toJson(out));
+    System.out.println("FEATURE-CACHE-BENCHMARK " + dev.plumb.features.io.YamlDocs.toJson(out));
   }
 }

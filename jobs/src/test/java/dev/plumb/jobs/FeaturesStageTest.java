@@ -3,6 +3,9 @@ package dev.plumb.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.plumb.features.io.JsonFiles;
+import dev.plumb.features.store.FeatureStore;
+import dev.plumb.jobs.tracking.NoTracking;
 import dev.plumb.testing.SharedSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,13 +51,13 @@ class FeaturesStageTest {
     assertThat(second.built()).isFalse();
     assertThat(second.version()).isEqualTo(first.version());
 
-    List<String> listed = FeaturesStage.list(config);
+    List<String> listed = FeaturesStage.featureStore(config).list();
     assertThat(listed).hasSize(2);
     assertThat(listed.get(1)).contains("demo").contains(first.version().id()).contains("6001");
 
     // A build killed after writing data but before its manifest looks incomplete, and is rebuilt.
-    Files.delete(Path.of(first.directory()).resolve(FeaturesStage.MANIFEST));
-    assertThat(FeaturesStage.list(config)).anyMatch(l -> l.contains("incomplete"));
+    Files.delete(Path.of(first.directory()).resolve(FeatureStore.MANIFEST));
+    assertThat(FeaturesStage.featureStore(config).list()).anyMatch(l -> l.contains("incomplete"));
     FeaturesStage.Result third = FeaturesStage.run(spark, config, new NoTracking());
     assertThat(third.built()).isTrue();
     assertThat(third.version()).isEqualTo(first.version());
@@ -62,10 +65,11 @@ class FeaturesStageTest {
             spark
                 .read()
                 .format("delta")
-                .load(Path.of(third.directory()).resolve(FeaturesStage.DATA).toString())
+                .load(Path.of(third.directory()).resolve(FeatureStore.DATA).toString())
                 .count())
         .isEqualTo(rows);
-    List<dev.plumb.features.FeatureSetManifest.Feature> features = third.manifest().features();
+    List<dev.plumb.features.store.FeatureSetManifest.Feature> features =
+        third.manifest().features();
     assertThat(features).allSatisfy(f -> assertThat(f.singleFeatureRocAuc()).isNotNull());
     assertThat(features.stream().map(f -> f.name()))
         .containsExactly(
@@ -98,10 +102,10 @@ class FeaturesStageTest {
 
     // A manifest cut short (a write torn by a crash, a damaged copy) is an unfinished version:
     // listed as incomplete, never reused, rebuilt by the next build.
-    Path manifest = Path.of(third.directory()).resolve(FeaturesStage.MANIFEST);
+    Path manifest = Path.of(third.directory()).resolve(FeatureStore.MANIFEST);
     byte[] whole = Files.readAllBytes(manifest);
     Files.write(manifest, java.util.Arrays.copyOf(whole, whole.length / 2));
-    assertThat(FeaturesStage.list(config))
+    assertThat(FeaturesStage.featureStore(config).list())
         .anyMatch(
             l -> l.contains(third.version().id()) && l.contains("its manifest cannot be read"));
     assertThatThrownBy(() -> FeaturesStage.resolve(config, third.version().id()))
@@ -109,13 +113,13 @@ class FeaturesStageTest {
     FeaturesStage.Result fourth = FeaturesStage.run(spark, config, new NoTracking());
     assertThat(fourth.built()).isTrue();
     assertThat(fourth.version()).isEqualTo(first.version());
-    assertThat(FeaturesStage.list(config)).noneMatch(l -> l.contains("incomplete"));
+    assertThat(FeaturesStage.featureStore(config).list()).noneMatch(l -> l.contains("incomplete"));
 
     // A damaged fitted transform is named, with the fix.
-    Path transform = Path.of(fourth.directory()).resolve(FeaturesStage.TRANSFORM);
+    Path transform = Path.of(fourth.directory()).resolve(FeatureStore.TRANSFORM);
     byte[] t = Files.readAllBytes(transform);
     Files.write(transform, java.util.Arrays.copyOf(t, t.length / 3));
-    assertThatThrownBy(() -> FeaturesStage.transform(fourth.directory()))
+    assertThatThrownBy(() -> FeaturesStage.featureStore(config).transform(fourth.directory()))
         .hasMessageStartingWith("Cannot read the fitted transform at " + transform)
         .hasMessageContaining("features --force");
     // The indicator is 1 on exactly the rows where tenure_days is missing.
@@ -123,7 +127,7 @@ class FeaturesStageTest {
         spark
             .read()
             .format("delta")
-            .load(Path.of(third.directory()).resolve(FeaturesStage.DATA).toString())
+            .load(Path.of(third.directory()).resolve(FeatureStore.DATA).toString())
             .agg(org.apache.spark.sql.functions.sum("tenure_missing"))
             .first()
             .getDouble(0);
@@ -175,7 +179,7 @@ class FeaturesStageTest {
         spark
             .read()
             .format("delta")
-            .load(Path.of(built.directory()).resolve(FeaturesStage.DATA).toString());
+            .load(Path.of(built.directory()).resolve(FeatureStore.DATA).toString());
     Dataset<Row> applied = spark.read().format("delta").load(out.toString());
     assertThat(applied.columns()).containsExactly(stored.drop("split").columns());
     // Identical values, row for row (doubles compared exactly; null equals null).

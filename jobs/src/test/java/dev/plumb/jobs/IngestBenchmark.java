@@ -1,5 +1,7 @@
 package dev.plumb.jobs;
 
+import dev.plumb.features.ingest.IngestRun;
+import dev.plumb.jobs.tracking.NoTracking;
 import dev.plumb.testing.SharedSpark;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,7 +57,7 @@ class IngestBenchmark {
                   "ingest.contract=" + contract),
               Map.of());
       start = System.nanoTime();
-      IngestStage.Result r = IngestStage.run(spark, config, new NoTracking());
+      IngestRun.Result r = IngestStage.run(spark, config, new NoTracking());
       double ingestSeconds = (System.nanoTime() - start) / 1e9;
       if (r.rowsRead() != totalRows) {
         throw new AssertionError("ingest read " + r.rowsRead() + " rows, expected " + totalRows);
@@ -85,6 +87,6 @@ class IngestBenchmark {
     out.put("clean_pass_ratio_of_medians", stepMedians.get("clean_pass") / copyMedian);
     out.put("copy_ns_per_value_per_core", copyMedian * 1e9 * cores / (totalRows * columns));
     out.put("ingest_ns_per_value_per_core", ingestMedian * 1e9 * cores / (totalRows * columns));
-    System.out.println("INGEST-BENCHMARK " + dev.plumb.features.YamlDocs.toJson(out));
+    System.out.println("INGEST-BENCHMARK " + dev.plumb.features.io.YamlDocs.toJson(out));
   }
 }

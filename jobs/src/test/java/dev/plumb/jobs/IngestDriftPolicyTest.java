@@ -4,6 +4,8 @@ import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.plumb.features.ingest.IngestRun;
+import dev.plumb.jobs.tracking.NoTracking;
 import dev.plumb.testing.SharedSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,7 +75,7 @@ class IngestDriftPolicyTest {
         .parquet(root.resolve("day=2").toString());
   }
 
-  IngestStage.Result ingest(String policy, String... sets) throws Exception {
+  IngestRun.Result ingest(String policy, String... sets) throws Exception {
     Files.writeString(contractFile, CONTRACT + "\ndrift_policy: " + policy + "\n");
     List<String> all =
         new ArrayList<>(
@@ -117,7 +119,7 @@ class IngestDriftPolicyTest {
 
   @Test
   void castLossyReadsInt64ExactlyAndQuarantinesTheValuesADoubleCannotHold() throws Exception {
-    IngestStage.Result r = ingest("cast_lossy");
+    IngestRun.Result r = ingest("cast_lossy");
     assertThat(r.rowsRead()).isEqualTo(10);
     assertThat(r.rowsClean()).isEqualTo(7);
     assertThat(r.rowsQuarantined()).isEqualTo(3);
@@ -151,7 +153,7 @@ class IngestDriftPolicyTest {
 
   @Test
   void theSecondPassQuarantinesTheSameLossyRows() throws Exception {
-    IngestStage.Result r = ingest("cast_lossy", "ingest.max_gathered_bad_rows=1");
+    IngestRun.Result r = ingest("cast_lossy", "ingest.max_gathered_bad_rows=1");
     assertThat(r.rowsClean()).isEqualTo(7);
     assertThat(r.quarantinedByReason())
         .isEqualTo(Map.of("LOSSY_CAST:amount", 2L, "OUT_OF_RANGE:amount", 1L));

@@ -4,10 +4,13 @@ import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.plumb.features.DataContract;
-import dev.plumb.features.IngestPlan;
-import dev.plumb.features.ParquetSource;
-import dev.plumb.features.SourceFile;
+import dev.plumb.features.ingest.DataContract;
+import dev.plumb.features.ingest.IngestPlan;
+import dev.plumb.features.ingest.IngestRun;
+import dev.plumb.features.ingest.ParquetSource;
+import dev.plumb.features.ingest.SourceFile;
+import dev.plumb.features.io.JsonFiles;
+import dev.plumb.jobs.tracking.NoTracking;
 import dev.plumb.testing.SharedSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,13 +126,13 @@ class IngestStageTest {
     return PlumbConfig.load(null, all, Map.of());
   }
 
-  IngestStage.Result ingest(String... sets) {
+  IngestRun.Result ingest(String... sets) {
     return IngestStage.run(spark, config(sets), new NoTracking());
   }
 
   @Test
   void everyReasonCodeIsCountedExactlyAndEveryRowIsAccountedFor() {
-    IngestStage.Result r = ingest();
+    IngestRun.Result r = ingest();
     assertThat(r.rowsRead()).isEqualTo(14);
     assertThat(r.rowsClean()).isEqualTo(4);
     assertThat(r.rowsQuarantined()).isEqualTo(10);
@@ -167,7 +170,7 @@ class IngestStageTest {
     Row three = quarantine.filter(col("id").equalTo(3)).first();
     assertThat(three.<String>getAs("age")).isEqualTo("abc"); // the original value is kept
     assertThat(three.<String>getAs(ParquetSource.SOURCE_FILE)).contains("day=2026-11-01");
-    assertThat(three.<String>getAs(IngestStage.RUN_ID)).isNotBlank();
+    assertThat(three.<String>getAs(IngestRun.RUN_ID)).isNotBlank();
     assertThat(three.getList(three.fieldIndex("reasons"))).containsExactly("TYPE_MISMATCH:age");
     Row dup = quarantine.filter(col("id").equalTo(1)).first();
     assertThat(dup.<String>getAs(ParquetSource.SOURCE_FILE)).contains("day=2026-11-02");
@@ -224,18 +227,18 @@ class IngestStageTest {
   @Test
   void theSecondPassAndTheAggregationFallbacksGiveTheSameTables() {
     // Default: bad rows gathered during the clean pass, duplicate keys found by key hashes.
-    IngestStage.Result gathered = ingest("work_dir=" + tmp.resolve("a"));
+    IngestRun.Result gathered = ingest("work_dir=" + tmp.resolve("a"));
     // More bad rows than may be held: they are read again in a second pass.
-    IngestStage.Result reread =
+    IngestRun.Result reread =
         ingest("work_dir=" + tmp.resolve("b"), "ingest.max_gathered_bad_rows=3");
     // A row filter: rows are counted while read, duplicates found by an aggregation.
-    IngestStage.Result aggregated =
+    IngestRun.Result aggregated =
         ingest("work_dir=" + tmp.resolve("c"), "ingest.row_filter=id > 0");
     List<String> expected = quarantined("a");
     assertThat(expected).hasSize(10);
     assertThat(expected)
         .anyMatch(q -> q.startsWith("1 [DUPLICATE_KEY:id]") && q.contains("day=2026-11-02"));
-    for (IngestStage.Result r : List.of(reread, aggregated)) {
+    for (IngestRun.Result r : List.of(reread, aggregated)) {
       assertThat(r.rowsRead()).isEqualTo(14);
       assertThat(r.rowsClean()).isEqualTo(gathered.rowsClean()).isEqualTo(4);
       assertThat(r.rowsQuarantined()).isEqualTo(10);
@@ -259,8 +262,8 @@ class IngestStageTest {
 
   @Test
   void aRerunOnUnchangedInputRewritesNothingAndAChangedFileIsANewFingerprint() throws Exception {
-    IngestStage.Result first = ingest();
-    IngestStage.Result second = ingest();
+    IngestRun.Result first = ingest();
+    IngestRun.Result second = ingest();
     assertThat(second.unchanged()).isTrue();
     assertThat(second.fingerprint()).isEqualTo(first.fingerprint());
     assertThat(second.cleanVersion()).isEqualTo(first.cleanVersion());
@@ -274,7 +277,7 @@ class IngestStageTest {
         day2,
         java.nio.file.attribute.FileTime.fromMillis(
             Files.getLastModifiedTime(day2).toMillis() + 5000));
-    IngestStage.Result touched = ingest();
+    IngestRun.Result touched = ingest();
     assertThat(touched.unchanged()).isTrue();
     assertThat(touched.fingerprint()).isEqualTo(first.fingerprint());
 
@@ -289,7 +292,7 @@ class IngestStageTest {
         .mode("overwrite")
         .option("compression", "gzip")
         .parquet(day2Dir);
-    IngestStage.Result third = ingest();
+    IngestRun.Result third = ingest();
     assertThat(third.unchanged()).isFalse();
     assertThat(third.fingerprint()).isNotEqualTo(first.fingerprint());
     assertThat(third.cleanVersion()).isEqualTo(first.cleanVersion() + 1);
@@ -314,7 +317,7 @@ class IngestStageTest {
     assertThat(tmp.resolve("work/tables/clean")).doesNotExist();
 
     Files.writeString(contractFile, CONTRACT + "\ndrift_policy: cast\n");
-    IngestStage.Result r = ingest();
+    IngestRun.Result r = ingest();
     assertThat(r.rowsRead()).isEqualTo(15);
     assertThat(r.rowsClean()).isEqualTo(5);
     Row widened =
@@ -351,7 +354,7 @@ class IngestStageTest {
         .hasMessageContaining("part-truncated.parquet: unreadable")
         .hasMessageContaining("ingest.unreadable_files=skip");
 
-    IngestStage.Result r = ingest("ingest.unreadable_files=skip");
+    IngestRun.Result r = ingest("ingest.unreadable_files=skip");
     assertThat(r.filesSkipped()).isEqualTo(1);
     assertThat(r.filesRead()).isEqualTo(4);
     assertThat(r.rowsRead()).isEqualTo(14);
@@ -380,7 +383,7 @@ class IngestStageTest {
     assertThat(data.inputFiles()).hasSize(2);
 
     assertThat(ingest().rowsQuarantined()).isEqualTo(10);
-    IngestStage.Result r = ingest("ingest.partition_filter=day >= '2026-11-02'");
+    IngestRun.Result r = ingest("ingest.partition_filter=day >= '2026-11-02'");
     assertThat(r.rowsRead()).isEqualTo(3);
     assertThat(r.filesRead()).isEqualTo(2);
     // The duplicate of key 1 has no earlier copy inside the filtered input: it is clean here.
@@ -417,14 +420,14 @@ class IngestStageTest {
         .format("delta")
         .mode("append")
         .save(table.toString());
-    IngestStage.Result pinned =
+    IngestRun.Result pinned =
         ingest("ingest.format=delta", "ingest.input=" + table, "ingest.delta_version=0");
     assertThat(pinned.rowsRead()).isEqualTo(3);
     assertThat(pinned.rowsClean()).isEqualTo(3);
-    IngestStage.Result latest = ingest("ingest.format=delta", "ingest.input=" + table);
+    IngestRun.Result latest = ingest("ingest.format=delta", "ingest.input=" + table);
     assertThat(latest.rowsRead()).isEqualTo(4);
     assertThat(latest.fingerprint()).isNotEqualTo(pinned.fingerprint());
-    IngestStage.Result asOfNow =
+    IngestRun.Result asOfNow =
         ingest(
             "ingest.format=delta",
             "ingest.input=" + table,
@@ -438,10 +441,10 @@ class IngestStageTest {
     CompletableFuture<Object> a = CompletableFuture.supplyAsync(() -> safely(this::ingest));
     CompletableFuture<Object> b = CompletableFuture.supplyAsync(() -> safely(this::ingest));
     List<Object> outcomes = List.of(a.get(), b.get());
-    assertThat(outcomes).anySatisfy(o -> assertThat(o).isInstanceOf(IngestStage.Result.class));
+    assertThat(outcomes).anySatisfy(o -> assertThat(o).isInstanceOf(IngestRun.Result.class));
     for (Object o : outcomes) {
       if (o instanceof Throwable t) {
-        assertThat(IngestStage.concurrentWrite(t)).as(t.toString()).isTrue();
+        assertThat(IngestRun.concurrentWrite(t)).as(t.toString()).isTrue();
         assertThat(t).hasMessageContaining("at the same time");
       }
     }

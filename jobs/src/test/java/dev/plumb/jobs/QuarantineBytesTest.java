@@ -3,6 +3,8 @@ package dev.plumb.jobs;
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.plumb.features.ingest.IngestRun;
+import dev.plumb.jobs.tracking.NoTracking;
 import dev.plumb.testing.SharedSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +67,7 @@ class QuarantineBytesTest {
         .parquet(tmp.resolve("in").toString());
   }
 
-  IngestStage.Result ingest(String work, String... sets) {
+  IngestRun.Result ingest(String work, String... sets) {
     List<String> all =
         new java.util.ArrayList<>(
             List.of(
@@ -104,7 +106,7 @@ class QuarantineBytesTest {
 
   @Test
   void invalidUtf8IsQuarantinedByteForByteWhenGatheredDuringTheCleanPass() {
-    IngestStage.Result r = ingest("gathered");
+    IngestRun.Result r = ingest("gathered");
     assertThat(r.rowsClean()).isEqualTo(2);
     assertThat(r.rowsQuarantined()).isEqualTo(2);
     assertThat(r.quarantinedByReason())
@@ -117,8 +119,8 @@ class QuarantineBytesTest {
 
   @Test
   void theSecondPassStoresTheSameBytesAsTheGatheredPath() {
-    IngestStage.Result gathered = ingest("gathered");
-    IngestStage.Result reread = ingest("reread", "ingest.max_gathered_bad_rows=1");
+    IngestRun.Result gathered = ingest("gathered");
+    IngestRun.Result reread = ingest("reread", "ingest.max_gathered_bad_rows=1");
     assertThat(reread.rowsQuarantined()).isEqualTo(gathered.rowsQuarantined()).isEqualTo(2);
     assertThat(reread.quarantinedByReason()).isEqualTo(gathered.quarantinedByReason());
     Map<Long, String> expected = Map.of(2L, JOHN + " " + BROKEN, 3L, BROKEN + " " + hex("Rome"));

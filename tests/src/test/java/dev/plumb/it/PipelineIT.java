@@ -149,7 +149,7 @@ class PipelineIT {
     assertThat(metrics.get("ingest.rows_quarantined")).isEqualTo(7.0);
     assertThat(metrics.get("ingest.rows_clean")).isEqualTo(30_001.0);
     assertThat(metrics.get("test.roc_auc")).isBetween(0.7, 1.0);
-    assertThat(metrics.get("test.pr_auc")).isBetween(0.05, 1.0);
+    assertThat(metrics.get("test.average_precision")).isBetween(0.05, 1.0);
     assertThat(metrics.get("test.log_loss")).isBetween(0.0, 0.4);
 
     JsonNode history =

@@ -111,6 +111,25 @@ class SparkSubmitIT {
     return jar;
   }
 
+  /**
+   * Delta for the submitted job, as cluster/README.md tells plain-Spark users to supply it: the
+   * spark-submit jar has no Delta (Databricks and EMR bring their own). The delta-spark and
+   * delta-storage jars this build resolved (the test classpath's, from the local Maven repository)
+   * go with {@code --jars}, which is what {@code --packages io.delta:delta-spark_2.12:<version>}
+   * would fetch, without Ivy or the network at test time.
+   */
+  static String deltaJars() throws Exception {
+    List<String> jars = new ArrayList<>();
+    for (String className : List.of("io.delta.tables.DeltaTable", "io.delta.storage.LogStore")) {
+      Path jar =
+          Path.of(
+              Class.forName(className).getProtectionDomain().getCodeSource().getLocation().toURI());
+      assertThat(jar).as("the jar of " + className).isRegularFile();
+      jars.add(jar.toString());
+    }
+    return String.join(",", jars);
+  }
+
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
@@ -151,6 +170,8 @@ class SparkSubmitIT {
                 "spark.ui.port=" + uiPort,
                 "--conf",
                 "spark.port.maxRetries=0",
+                "--jars",
+                deltaJars(),
                 submitJar().toString(),
                 job,
                 "--conf",
@@ -276,6 +297,7 @@ class SparkSubmitIT {
     String log = s.log();
     assertThat(s.process().exitValue()).as(log).isZero();
     assertThat(log).contains("ROC-AUC").contains("best iteration");
+    assertProgressAsItHappened(log);
 
     // XGBoost's barrier stage ran one task on each of the two executors.
     assertThat(training.values())
@@ -383,5 +405,39 @@ class SparkSubmitIT {
     assertThat(latest.get("info").get("status").asText()).isEqualTo("FAILED");
     assertThat(MlflowServer.pairs(latest.get("data").get("params")))
         .containsEntry("train.num_round", "100000");
+  }
+
+  /** Plumb's own progress lines (logger dev.plumb) as Spark's default log4j2 layout prints them. */
+  private static final Pattern PROGRESS =
+      Pattern.compile(
+          "(\\d{2}/\\d{2}/\\d{2} \\d{2}:\\d{2}:\\d{2}) INFO plumb: ((stage|progress|train|ingest)[^\\n]*)");
+
+  /**
+   * The driver printed Plumb's stage lines while the job ran (Plumb leaves Spark's log level to the
+   * platform and logs its own progress at INFO): every stage's start, with timestamps spread over
+   * the run rather than printed at the end.
+   */
+  static void assertProgressAsItHappened(String log) {
+    Matcher m = PROGRESS.matcher(log);
+    java.time.format.DateTimeFormatter f =
+        java.time.format.DateTimeFormatter.ofPattern("yy/MM/dd HH:mm:ss");
+    List<java.time.LocalDateTime> times = new java.util.ArrayList<>();
+    List<String> lines = new java.util.ArrayList<>();
+    while (m.find()) {
+      times.add(java.time.LocalDateTime.parse(m.group(1), f));
+      lines.add(m.group(2));
+    }
+    assertThat(lines)
+        .as(log)
+        .anyMatch(l -> l.startsWith("stage ingest"))
+        .anyMatch(l -> l.startsWith("stage features"))
+        .anyMatch(l -> l.startsWith("stage train"))
+        .anyMatch(l -> l.startsWith("stage evaluate"));
+    assertThat(new java.util.TreeSet<>(times))
+        .as("distinct timestamps of " + lines)
+        .hasSizeGreaterThan(3);
+    assertThat(java.time.Duration.between(times.get(0), times.get(times.size() - 1)).toSeconds())
+        .as("seconds between the first and last progress line")
+        .isGreaterThanOrEqualTo(15);
   }
 }

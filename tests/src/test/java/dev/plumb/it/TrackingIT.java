@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.plumb.jobs.MlflowTracker;
 import dev.plumb.jobs.Plumb;
+import dev.plumb.jobs.tracking.MlflowTracker;
 import dev.plumb.testing.SharedSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,6 +1,6 @@
 package dev.plumb.training;
 
-import dev.plumb.features.HandOffs;
+import dev.plumb.features.io.HandOffs;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,15 +20,47 @@ public record ModelMetadata(
     int roundsTrained,
     String featureSetVersion,
     Map<String, Object> xgboostParams,
-    Map<String, List<Double>> history) {
+    Map<String, List<Double>> history,
+    Map<String, Object> operatingPoint) {
 
-  /** The JSON format written; readers accept this one and the earlier ones. */
-  public static final int FORMAT_VERSION = 1;
+  /**
+   * The JSON format written; readers accept this one and the earlier ones (format 1 had no
+   * operating point: its models are evaluated at the configured number, or 0.5).
+   */
+  public static final int FORMAT_VERSION = 2;
 
   public ModelMetadata {
     featureNames = List.copyOf(featureNames);
     xgboostParams = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(xgboostParams));
     history = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(history));
+    operatingPoint =
+        java.util.Collections.unmodifiableMap(
+            new LinkedHashMap<>(operatingPoint == null ? Map.of() : operatingPoint));
+  }
+
+  /**
+   * The decision threshold chosen on the validation split when the model was trained (see {@code
+   * evaluate.threshold}), or NaN when none was stored.
+   */
+  public double threshold() {
+    Object t = operatingPoint.get("threshold");
+    return t instanceof Number n ? n.doubleValue() : Double.NaN;
+  }
+
+  /** This metadata with the operating point chosen on the validation split. */
+  public ModelMetadata withOperatingPoint(Map<String, Object> point) {
+    return new ModelMetadata(
+        modelFile,
+        format,
+        jsonModelFile,
+        featureNames,
+        label,
+        bestIteration,
+        roundsTrained,
+        featureSetVersion,
+        xgboostParams,
+        history,
+        point);
   }
 
   /** The metadata of a freshly trained model. */
@@ -55,7 +87,8 @@ public record ModelMetadata(
         model.roundsTrained(),
         featureSetVersion,
         model.params(),
-        history);
+        history,
+        Map.of());
   }
 
   /** The objective the model was trained with, or "" when not recorded. */
@@ -84,6 +117,9 @@ public record ModelMetadata(
     m.put("feature_set_version", featureSetVersion);
     m.put("xgboost_params", xgboostParams);
     m.put("history", history);
+    if (!operatingPoint.isEmpty()) {
+      m.put("operating_point", operatingPoint);
+    }
     return m;
   }
 
@@ -113,6 +149,7 @@ public record ModelMetadata(
             : h.integer("rounds_trained"),
         h.string("feature_set_version"),
         h.mapOr("xgboost_params"),
-        history);
+        history,
+        h.mapOr("operating_point"));
   }
 }

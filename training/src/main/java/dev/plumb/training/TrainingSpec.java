@@ -36,7 +36,8 @@ public record TrainingSpec(
     String device,
     ScalePosWeight scalePosWeight,
     ModelFormat modelFormat,
-    int trackerTimeoutSeconds) {
+    int trackerTimeoutSeconds,
+    Map<String, Object> params) {
 
   /** The objectives this release trains, each with the metrics early stopping can follow. */
   public static final Map<String, List<String>> METRICS_BY_OBJECTIVE =
@@ -101,6 +102,61 @@ public record TrainingSpec(
     if (modelFormat == null) {
       modelFormat = ModelFormat.UBJ;
     }
+    params =
+        params == null
+            ? Map.of()
+            : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(params));
+  }
+
+  /** A spec without pass-through parameters ({@code train.params.*}). */
+  public TrainingSpec(
+      String objective,
+      String evalMetric,
+      int numRound,
+      int maxDepth,
+      double eta,
+      int numWorkers,
+      int nthread,
+      int earlyStoppingRounds,
+      long seed,
+      String device,
+      ScalePosWeight scalePosWeight,
+      ModelFormat modelFormat,
+      int trackerTimeoutSeconds) {
+    this(
+        objective,
+        evalMetric,
+        numRound,
+        maxDepth,
+        eta,
+        numWorkers,
+        nthread,
+        earlyStoppingRounds,
+        seed,
+        device,
+        scalePosWeight,
+        modelFormat,
+        trackerTimeoutSeconds,
+        Map.of());
+  }
+
+  /** This spec with XGBoost pass-through parameters checked by {@link XGBoostPassThrough}. */
+  public TrainingSpec withParams(Map<String, Object> checked) {
+    return new TrainingSpec(
+        objective,
+        evalMetric,
+        numRound,
+        maxDepth,
+        eta,
+        numWorkers,
+        nthread,
+        earlyStoppingRounds,
+        seed,
+        device,
+        scalePosWeight,
+        modelFormat,
+        trackerTimeoutSeconds,
+        checked);
   }
 
   /** A spec with the defaults for the settings not named: no reweighting, UBJ files. */
@@ -152,7 +208,8 @@ public record TrainingSpec(
         device,
         weight,
         modelFormat,
-        trackerTimeoutSeconds);
+        trackerTimeoutSeconds,
+        params);
   }
 
   /** This spec with workers, threads and device fixed (what {@link Preflight} returns). */
@@ -170,7 +227,8 @@ public record TrainingSpec(
         resolvedDevice,
         scalePosWeight,
         modelFormat,
-        trackerTimeoutSeconds);
+        trackerTimeoutSeconds,
+        params);
   }
 
   /** What kind of model the objective trains. */
@@ -201,6 +259,7 @@ public record TrainingSpec(
     p.put("scale_pos_weight", scalePosWeight.auto() ? "auto" : scalePosWeight.value());
     p.put("tree_method", "hist");
     p.put("missing", "NaN");
+    p.putAll(XGBoostPassThrough.asText(params));
     return p;
   }
 }

@@ -114,6 +114,7 @@ public final class XGBoostTrainer {
     // Per-round metrics come back in the summary (and go to MLflow); keep the console quiet.
     xgb.setVerbosity(0);
     xgb.setFeatureNames(featureNames.toArray(new String[0]));
+    XGBoostPassThrough.apply(xgb, spec.params(), featureNames);
     if (spec.earlyStoppingRounds() > 0) {
       xgb.setNumEarlyStoppingRounds(spec.earlyStoppingRounds());
     }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.plumb.features.YamlDocs;
+import dev.plumb.features.io.YamlDocs;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -27,12 +27,14 @@ class ModelMetadataTest {
             12,
             "0123456789abcdef",
             Map.of("objective", "binary:logistic", "eta", 0.1),
-            Map.of("validation-logloss", List.of(0.5, 0.25)));
+            Map.of("validation-logloss", List.of(0.5, 0.25)),
+            Map.of("policy", "max_f1", "threshold", 0.375, "split", "validation"));
     Map<String, Object> json =
         JSON.readValue(YamlDocs.toJson(m.toJson()), new TypeReference<>() {});
-    assertThat(json.get("format_version")).isEqualTo(1);
+    assertThat(json.get("format_version")).isEqualTo(2);
     ModelMetadata back = ModelMetadata.fromJson(json, "mem");
     assertThat(back).isEqualTo(m);
+    assertThat(back.threshold()).isEqualTo(0.375);
     assertThat(back.objective()).isEqualTo("binary:logistic");
     assertThat(back.iterationEnd()).isEqualTo(8);
 
