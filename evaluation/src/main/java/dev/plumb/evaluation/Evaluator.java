@@ -56,11 +56,26 @@ public final class Evaluator {
       List<String> features,
       Scorer scorer,
       Dataset<Row> reference,
-      Map<String, Dataset<Row>> driftTargets) {
+      Map<String, Dataset<Row>> driftTargets,
+      Map<String, Map<String, String>> sliceValueNames) {
 
     public Input {
       features = List.copyOf(features);
       driftTargets = driftTargets == null ? Map.of() : Map.copyOf(driftTargets);
+      sliceValueNames = sliceValueNames == null ? Map.of() : Map.copyOf(sliceValueNames);
+    }
+
+    /** Input whose slices are named by the values as they are in the rows. */
+    public Input(
+        Dataset<Row> predictions,
+        String label,
+        String score,
+        String key,
+        List<String> features,
+        Scorer scorer,
+        Dataset<Row> reference,
+        Map<String, Dataset<Row>> driftTargets) {
+      this(predictions, label, score, key, features, scorer, reference, driftTargets, Map.of());
     }
   }
 
@@ -419,7 +434,9 @@ public final class Evaluator {
 
     t.lap("curves_and_intervals");
     List<SliceMetrics.Slice> slices =
-        SliceMetrics.fromPass(sliceColumns, pass, settled.rocAuc(), exactAreas);
+        SliceMetrics.named(
+            SliceMetrics.fromPass(sliceColumns, pass, settled.rocAuc(), exactAreas),
+            in.sliceValueNames());
     t.lap("slices");
     for (SliceMetrics.Slice s : slices) {
       s.asMap().forEach((m, v) -> metrics.put("slice." + s.name() + "." + m, v));

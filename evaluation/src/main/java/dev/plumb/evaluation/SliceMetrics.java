@@ -86,6 +86,25 @@ final class SliceMetrics {
     }
   }
 
+  /**
+   * The slices with their values named: {@code names} maps a column's value as the rows hold it
+   * (e.g. a category index, "1") to what a reader knows it by (the raw category, "DE"); values
+   * without a name keep theirs.
+   */
+  static List<Slice> named(List<Slice> slices, Map<String, Map<String, String>> names) {
+    if (names.isEmpty()) {
+      return slices;
+    }
+    List<Slice> out = new ArrayList<>(slices.size());
+    for (Slice s : slices) {
+      String v = names.getOrDefault(s.column(), Map.of()).getOrDefault(s.value(), s.value());
+      out.add(
+          new Slice(
+              s.column(), v, s.count(), s.positives(), s.confusion(), s.logLoss(), s.rocAuc()));
+    }
+    return out;
+  }
+
   /** Formats a slice value: integral doubles (category indexes) without ".0". */
   static String value(Object v) {
     if (v == null) {

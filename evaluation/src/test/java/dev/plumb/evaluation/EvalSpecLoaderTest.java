@@ -28,7 +28,9 @@ class EvalSpecLoaderTest {
         .containsExactly(
             new EvalSpec.Directional("num_txn_30d", 5, 0.001),
             new EvalSpec.Directional("amount", 50, 0.001));
-    assertThat(s.gates()).hasSize(6);
+    assertThat(s.gates()).hasSize(8);
+    assertThat(s.gates().get(3).metric()).isEqualTo("f1");
+    assertThat(s.gates().get(3).baseline()).isEqualTo("heuristic");
     assertThat(s.gates().get(1))
         .isEqualTo(new Gate("beats the zero-rule baseline", "roc_auc", 0.1, null, "zero_rule"));
   }

@@ -11,6 +11,7 @@ import dev.plumb.evaluation.GateResult;
 import dev.plumb.evaluation.HtmlReport;
 import dev.plumb.evaluation.SampleStore;
 import dev.plumb.evaluation.Scorer;
+import dev.plumb.features.FittedTransform;
 import dev.plumb.features.Splits;
 import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Locations;
@@ -126,7 +127,10 @@ final class EvaluateStage {
               featureNames,
               scorer,
               train,
-              extra);
+              extra,
+              sliceValueNames(
+                  FeaturesStage.featureStore(config).transform(featureDir),
+                  spec.slices().columns()));
       EvalReport report =
           spec.mode() == EvalSpec.Mode.FAST
               ? new SampleStore(
@@ -177,6 +181,32 @@ final class EvaluateStage {
     } finally {
       predictions.unpersist();
     }
+  }
+
+  /** The name of a category index that stands for an unseen value or null. */
+  static final String UNSEEN_OR_NULL = "__unseen_or_null";
+
+  /**
+   * Slice values by name: for each slice column that is an index-encoded category of the fitted
+   * transform, index i is the i-th level seen in training (the raw value, e.g. {@code DE}), and the
+   * index after the last stands for an unseen value or null.
+   */
+  static Map<String, Map<String, String>> sliceValueNames(
+      FittedTransform transform, List<String> sliceColumns) {
+    Map<String, Map<String, String>> out = new LinkedHashMap<>();
+    for (String column : sliceColumns) {
+      Map<String, Object> state = transform.state().get(column);
+      if (state == null || !(state.get("levels") instanceof List<?> levels)) {
+        continue;
+      }
+      Map<String, String> names = new LinkedHashMap<>();
+      for (int i = 0; i < levels.size(); i++) {
+        names.put(String.valueOf(i), String.valueOf(levels.get(i)));
+      }
+      names.put(String.valueOf(levels.size()), UNSEEN_OR_NULL);
+      out.put(column, names);
+    }
+    return out;
   }
 
   /** Throws on the first failed gate when {@code evaluate.fail_on_gate} is set. */

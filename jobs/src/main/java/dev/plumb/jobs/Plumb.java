@@ -24,7 +24,8 @@ import org.apache.spark.sql.SparkSession;
 public final class Plumb {
 
   static final List<String> JOBS =
-      List.of("demo", "ingest", "features", "train", "evaluate", "pipeline", "keys", "config");
+      List.of(
+          "demo", "ingest", "features", "train", "evaluate", "pipeline", "score", "keys", "config");
 
   private static final String USAGE =
       String.join(
@@ -42,6 +43,8 @@ public final class Plumb {
               + " validation",
           "  evaluate   score the test split once; fast or full evaluation, JSON + HTML report, gates",
           "  pipeline   ingest, features, train and evaluate as one tracked run",
+          "  score      score raw rows with a model (--model runs:/ID/model | models:/NAME@ALIAS |"
+              + " models:/NAME/VERSION | a model folder) into a Delta table of predictions",
           "  keys       list every config key with its default and meaning",
           "  config     print the resolved config (defaults < file < --set; secrets redacted),"
               + " checked as a job would check it; nothing runs",
@@ -53,8 +56,13 @@ public final class Plumb {
               + " none",
           "  --force              rebuild the feature set even when its version is stored",
           "  --version V          features apply: the stored feature-set version to apply",
-          "  --input PATH         features apply: raw data (a Delta table or a Parquet folder)",
-          "  --output PATH        features apply: where the feature rows go (a Delta table)",
+          "  --input PATH         features apply, score: raw data (a Delta table or a Parquet"
+              + " folder)",
+          "  --output PATH        features apply: where the feature rows go (a Delta table);"
+              + " score: the predictions' Delta table (quarantine: PATH_quarantine)",
+          "  --model REF          score: runs:/ID/model, models:/NAME@ALIAS, models:/NAME/VERSION"
+              + " or a model folder",
+          "  --contributions K    score: also the top K SHAP contributions per row (default 0)",
           "  --help               this text");
 
   private Plumb() {}
@@ -83,6 +91,63 @@ public final class Plumb {
     }
     FINISHED.set(true);
     System.exit(code);
+  }
+
+  /** {@code plumb score}: one tracked run with the model, input and output as its lineage. */
+  private static int score(
+      Invocation inv, PlumbConfig config, RunTracker tracker, PrintStream out) {
+    String ref = inv.options().get("--model");
+    String input = Locations.qualify(inv.options().get("--input"));
+    String output = Locations.qualify(inv.options().get("--output"));
+    int topK = Integer.parseInt(inv.options().getOrDefault("--contributions", "0"));
+    SparkSession spark = SparkSessions.create(config, "plumb-score");
+    Log.showProgress();
+    tracker.retryFor(java.time.Duration.ofSeconds(config.integer("tracking.retry_budget_seconds")));
+    String runId = tracker.start("plumb-score", Map.of("plumb.job", "score"));
+    boolean ok = false;
+    try {
+      String modelDir = ModelSource.resolve(ref, config, tracker, Storages.of(spark));
+      ScoreStage.Result r = ScoreStage.run(spark, config, tracker, modelDir, input, output, topK);
+      Map<String, String> params = new java.util.LinkedHashMap<>();
+      params.put("score.model", ref);
+      params.put("score.input", input);
+      params.put("score.output", output);
+      params.put("score.contributions", String.valueOf(topK));
+      params.put("score.threshold", String.valueOf(r.threshold()));
+      tracker.logParams(params);
+      Map<String, Double> metrics = new java.util.LinkedHashMap<>();
+      metrics.put("score.rows_read", (double) r.rowsRead());
+      metrics.put("score.rows_scored", (double) r.rowsScored());
+      metrics.put("score.rows_quarantined", (double) r.rowsQuarantined());
+      r.unseen().forEach((k, v) -> metrics.put("score.unseen." + k, (double) v));
+      tracker.logMetrics(metrics, 0);
+      tracker.setTags(Map.of("plumb.model", r.modelDir(), "plumb.model_ref", ref));
+      tracker.logInputs(
+          List.of(
+              new RunTracker.DatasetInput(
+                  "raw",
+                  dev.plumb.features.ingest.DataFingerprint.sha256(input).substring(0, 16),
+                  "path",
+                  "{\"uri\": \"" + input.replace("\"", "") + "\"}",
+                  "scoring",
+                  "")));
+      tracker.logArtifact(r.report(), "score");
+      ok = true;
+      out.printf(
+          "score: %,d rows read = %,d scored + %,d quarantined %s -> %s (threshold %.4f)%n",
+          r.rowsRead(),
+          r.rowsScored(),
+          r.rowsQuarantined(),
+          r.quarantinedByReason(),
+          r.output(),
+          r.threshold());
+      if (!runId.isEmpty()) {
+        out.println("run: " + tracker.runUrl());
+      }
+      return 0;
+    } finally {
+      tracker.finish(ok);
+    }
   }
 
   /** True for the driver of {@code spark-submit --deploy-mode cluster}. */
@@ -225,6 +290,9 @@ public final class Plumb {
       if (tracker instanceof MlflowTracker mlflow) {
         mlflow.checkReachable(); // before any compute
       }
+      if (inv.job().equals("score")) {
+        return score(inv, config, tracker, out);
+      }
       SparkSession spark = SparkSessions.create(config, "plumb-" + inv.job());
       // Spark's log level is the platform's (or the launcher's log4j2 file's); Plumb's own logger
       // reports progress at INFO whatever it is.
@@ -353,9 +421,21 @@ public final class Plumb {
         case "--set" -> sets.add(value(args, ++i, a));
         case "--tracking" -> sets.add("tracking.mode=" + value(args, ++i, a));
         case "--force" -> sets.add("features.force=true");
-        case "--version", "--input", "--output" -> {
+        case "--version" -> {
           if (!action.equals("apply")) {
             throw JobErrors.usage(a + " is an option of 'features apply' only");
+          }
+          options.put(a, value(args, ++i, a));
+        }
+        case "--input", "--output" -> {
+          if (!action.equals("apply") && !job.equals("score")) {
+            throw JobErrors.usage(a + " is an option of 'features apply' and 'score' only");
+          }
+          options.put(a, value(args, ++i, a));
+        }
+        case "--model", "--contributions" -> {
+          if (!job.equals("score")) {
+            throw JobErrors.usage(a + " is an option of 'score' only");
           }
           options.put(a, value(args, ++i, a));
         }
@@ -377,6 +457,18 @@ public final class Plumb {
         if (!options.containsKey(required)) {
           throw JobErrors.usage("features apply needs " + required);
         }
+      }
+    }
+    if (job.equals("score") && !help) {
+      for (String required : List.of("--model", "--input", "--output")) {
+        if (!options.containsKey(required)) {
+          throw JobErrors.usage("score needs " + required);
+        }
+      }
+      String k = options.getOrDefault("--contributions", "0");
+      if (!k.matches("\\d{1,4}")) {
+        throw JobErrors.usage(
+            "--contributions takes a number of features (0 = none), not '" + k + "'");
       }
     }
     return new Invocation(job, action, conf, sets, help, options);

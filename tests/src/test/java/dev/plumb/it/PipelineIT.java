@@ -484,4 +484,67 @@ class PipelineIT {
   private static final com.fasterxml.jackson.databind.ObjectMapper YAML =
       new com.fasterxml.jackson.databind.ObjectMapper(
           new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+
+  @Test
+  @Order(8)
+  void scoreTakesTheModelByRunByRegistryOrByFolderAndLogsItsRun(SparkSession spark)
+      throws Exception {
+    String clean = work.resolve("tables/clean").toString();
+    byte[] logged = mlflow.artifact(demoRunId, "model/model.ubj");
+    Path modelFolder = null;
+    try (java.util.stream.Stream<Path> dirs = Files.list(work.resolve("models"))) {
+      for (Path d : dirs.filter(Files::isDirectory).toList()) {
+        Path ubj = d.resolve("mlflow-model/model.ubj");
+        if (Files.exists(ubj) && java.util.Arrays.equals(Files.readAllBytes(ubj), logged)) {
+          modelFolder = d;
+        }
+      }
+    }
+    assertThat(modelFolder).as("the demo run's model folder").isNotNull();
+    Map<String, Map<Long, Double>> byRef = new HashMap<>();
+    for (String ref :
+        List.of(
+            "runs:/" + demoRunId + "/model", "models:/plumb-it-model/1", modelFolder.toString())) {
+      Path out = work.resolve("scored-" + byRef.size());
+      Outcome o = plumb("score", "--model", ref, "--input", clean, "--output", out.toString());
+      assertThat(o.code()).as(ref + ":\n" + o.err()).isZero();
+      assertThat(o.out()).contains("score: 30,001 rows read = 30,001 scored + 0 quarantined");
+      String scoreRun = runId(o);
+      JsonNode run = mlflow.get("/api/2.0/mlflow/runs/get", "run_id", scoreRun).get("run");
+      assertThat(run.get("info").get("status").asText()).isEqualTo("FINISHED");
+      assertThat(MlflowServer.pairs(run.get("data").get("params")))
+          .containsEntry("score.model", ref)
+          .containsEntry("score.input", clean);
+      Map<Long, Double> p = new HashMap<>();
+      spark
+          .read()
+          .format("delta")
+          .load(out.toString())
+          .select("id", "probability")
+          .collectAsList()
+          .forEach(r -> p.put(r.getLong(0), r.getDouble(1)));
+      byRef.put(ref, p);
+    }
+    // The logged model (cut to the best iteration) and the folder's give the same probabilities.
+    Map<Long, Double> folder = byRef.get(modelFolder.toString());
+    assertThat(folder).hasSize(30_001);
+    for (Map<Long, Double> other : byRef.values()) {
+      assertThat(other.keySet()).isEqualTo(folder.keySet());
+      other.forEach(
+          (id, v) ->
+              assertThat(v)
+                  .isCloseTo(folder.get(id), org.assertj.core.api.Assertions.within(1e-9)));
+    }
+    Outcome missing =
+        plumb(
+            "score",
+            "--model",
+            "runs:/" + demoRunId + "/nomodel",
+            "--input",
+            clean,
+            "--output",
+            work.resolve("scored-x").toString());
+    assertThat(missing.code()).isEqualTo(1);
+    assertThat(missing.err()).contains("has no Plumb model under 'nomodel'");
+  }
 }

@@ -145,4 +145,43 @@ public final class ModelFiles {
     StructType out = schema.add(SCORE, DataTypes.DoubleType, false);
     return data.mapPartitions(new BoosterScorer(booster, indexes, iterationEnd), Encoders.row(out));
   }
+
+  /** The margin (log-odds of a binary model) column of {@link #scoreWithContributions}. */
+  public static final String MARGIN = "margin";
+
+  /** The bias (expected margin) column of {@link #scoreWithContributions}. */
+  public static final String BIAS = "bias";
+
+  /** The top-k (feature, contribution) pairs column of {@link #scoreWithContributions}. */
+  public static final String CONTRIBUTIONS = "contributions";
+
+  /**
+   * {@link #score} plus each row's SHAP contributions ({@code pred_contribs}, margin scale): {@link
+   * #MARGIN}, {@link #BIAS} and the {@code topK} largest absolute contributions in {@link
+   * #CONTRIBUTIONS} as (feature, contribution) pairs. All contributions plus the bias sum to the
+   * margin.
+   */
+  public static Dataset<Row> scoreWithContributions(
+      byte[] booster, List<String> featureNames, Dataset<Row> data, int iterationEnd, int topK) {
+    Dataset<Row> checked = score(booster, featureNames, data.limit(0), iterationEnd);
+    StructType schema = data.schema();
+    int[] indexes = new int[featureNames.size()];
+    for (int i = 0; i < indexes.length; i++) {
+      indexes[i] = schema.fieldIndex(featureNames.get(i));
+    }
+    StructType pair =
+        new StructType()
+            .add("feature", DataTypes.StringType, false)
+            .add("contribution", DataTypes.DoubleType, false);
+    StructType out =
+        checked
+            .schema()
+            .add(MARGIN, DataTypes.DoubleType, false)
+            .add(BIAS, DataTypes.DoubleType, false)
+            .add(CONTRIBUTIONS, DataTypes.createArrayType(pair, false), false);
+    return data.mapPartitions(
+        new ContributionScorer(
+            booster, indexes, featureNames.toArray(new String[0]), iterationEnd, topK),
+        Encoders.row(out));
+  }
 }

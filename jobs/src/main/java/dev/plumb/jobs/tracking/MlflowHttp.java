@@ -182,6 +182,11 @@ final class MlflowHttp {
     send(what, path, () -> HttpRequest.BodyPublishers.ofByteArray(bytes), budgetOf(retryBudget));
   }
 
+  /** GET a raw server path (an artifact through the proxy); its bytes. */
+  byte[] download(String what, String path) {
+    return sendRaw(what, path, null, false, budgetOf(retryBudget)).body();
+  }
+
   /** GET a raw server path once, within the given budget; the status code. */
   int probe(String what, String path, Duration budget) {
     return sendRaw(what, path, null, true, budgetOf(budget)).statusCode();
@@ -196,10 +201,10 @@ final class MlflowHttp {
   }
 
   private String send(String what, String path, Body body, long deadline) {
-    return sendRaw(what, path, body, false, deadline).body();
+    return new String(sendRaw(what, path, body, false, deadline).body(), StandardCharsets.UTF_8);
   }
 
-  private HttpResponse<String> sendRaw(
+  private HttpResponse<byte[]> sendRaw(
       String what, String path, Body body, boolean anyClientAnswer, long deadline) {
     int attempt = 0;
     long started = System.nanoTime();
@@ -224,19 +229,20 @@ final class MlflowHttp {
           b.header("Content-Type", "application/json");
           b.POST(body.publisher());
         }
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         int s = r.statusCode();
         if (s / 100 == 2 || (anyClientAnswer && s / 100 != 5 && s != 429)) {
           return r;
         }
-        String message = serverMessage(r.body());
+        String text = new String(r.body(), StandardCharsets.UTF_8);
+        String message = serverMessage(text);
         if (s != 429 && s / 100 != 5) {
           throw new Failure(
               String.format(
                   "Cannot %s: the MLflow server at %s answered HTTP %d: %s",
                   what, endpoint.display(), s, message),
               s,
-              errorCode(r.body()),
+              errorCode(text),
               false,
               null);
         }

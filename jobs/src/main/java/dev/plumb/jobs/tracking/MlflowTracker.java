@@ -381,7 +381,82 @@ public final class MlflowTracker implements RunTracker {
   }
 
   private void uploadThroughProxy(String root, String relative, byte[] bytes) {
-    // mlflow-artifacts:/<exp>/<run>/artifacts -> PUT /api/2.0/mlflow-artifacts/artifacts/<...>
+    http.put("upload artifact " + relative, proxyPath(root, relative), bytes);
+  }
+
+  /**
+   * The bytes of artifact {@code path} (e.g. {@code model/model.ubj}) of run {@code runId}: through
+   * the server's artifact proxy, or from the run's artifact root on a Hadoop filesystem.
+   */
+  public byte[] downloadArtifact(String runId, String path) {
+    ArtifactPaths.check(path);
+    JsonNode info =
+        http.get("read run " + runId, "runs/get", Map.of("run_id", runId)).path("run").path("info");
+    String root = info.path("artifact_uri").asText();
+    String scheme = schemeOf(root);
+    if (scheme.equals("mlflow-artifacts")) {
+      return http.download("download artifact " + path + " of run " + runId, proxyPath(root, path));
+    }
+    String base = scheme.isEmpty() ? "file:" + root : root;
+    return Storages.current().read(MlflowHttp.stripSlash(base) + "/" + path);
+  }
+
+  /** The file names directly under artifact folder {@code path} of run {@code runId}. */
+  public java.util.List<String> listArtifacts(String runId, String path) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    http.get(
+            "list the artifacts of run " + runId,
+            "artifacts/list",
+            Map.of("run_id", runId, "path", path))
+        .path("files")
+        .forEach(
+            f -> {
+              String p = f.path("path").asText();
+              out.add(p.substring(p.lastIndexOf('/') + 1));
+            });
+    return out;
+  }
+
+  /**
+   * The run and artifact path behind a registered model: {@code models:/NAME@ALIAS} or {@code
+   * models:/NAME/VERSION}.
+   */
+  public String[] registeredModel(String uri) {
+    String rest = uri.substring("models:/".length());
+    JsonNode mv;
+    int at = rest.lastIndexOf('@');
+    int slash = rest.lastIndexOf('/');
+    if (at > 0) {
+      mv =
+          http.get(
+                  "resolve " + uri,
+                  "registered-models/alias",
+                  Map.of("name", rest.substring(0, at), "alias", rest.substring(at + 1)))
+              .path("model_version");
+    } else if (slash > 0) {
+      mv =
+          http.get(
+                  "resolve " + uri,
+                  "model-versions/get",
+                  Map.of("name", rest.substring(0, slash), "version", rest.substring(slash + 1)))
+              .path("model_version");
+    } else {
+      throw new IllegalArgumentException(
+          "Cannot resolve " + uri + ": write models:/NAME@ALIAS or models:/NAME/VERSION");
+    }
+    String runId = mv.path("run_id").asText();
+    String source = mv.path("source").asText();
+    String path =
+        source.startsWith("runs:/")
+            ? source.substring(source.indexOf('/', "runs:/".length()) + 1)
+            : source.contains("/artifacts/")
+                ? source.substring(source.indexOf("/artifacts/") + "/artifacts/".length())
+                : "model";
+    return new String[] {runId, path};
+  }
+
+  private static String proxyPath(String root, String relative) {
+    // mlflow-artifacts:/<exp>/<run>/artifacts -> /api/2.0/mlflow-artifacts/artifacts/<...>
     String base = root.substring("mlflow-artifacts:".length());
     if (base.startsWith("//")) {
       int slash = base.indexOf('/', 2);
@@ -394,7 +469,7 @@ public final class MlflowTracker implements RunTracker {
             .append(URLEncoder.encode(part, StandardCharsets.UTF_8).replace("+", "%20"));
       }
     }
-    http.put("upload artifact " + relative, path.toString(), bytes);
+    return path.toString();
   }
 
   @Override

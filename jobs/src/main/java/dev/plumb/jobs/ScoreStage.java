@@ -1,0 +1,244 @@
+package dev.plumb.jobs;
+
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat_ws;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.current_timestamp;
+import static org.apache.spark.sql.functions.filter;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import dev.plumb.features.FeatureSetSpec;
+import dev.plumb.features.FittedTransform;
+import dev.plumb.features.ingest.ColumnSpec;
+import dev.plumb.features.ingest.DataContract;
+import dev.plumb.features.io.JsonFiles;
+import dev.plumb.features.io.Locations;
+import dev.plumb.features.io.Log;
+import dev.plumb.features.io.Storage;
+import dev.plumb.features.io.Storages;
+import dev.plumb.features.store.FeatureStore;
+import dev.plumb.jobs.tracking.RunTracker;
+import dev.plumb.training.ModelFiles;
+import dev.plumb.training.ModelMetadata;
+import dev.plumb.training.ModelStore;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code plumb score}: scores raw rows (the contract's columns, Parquet or Delta) with a trained
+ * model, applying the model's own fitted transform in Spark, and writes a Delta table of
+ * predictions: the key, the probability, the decision at the model's stored threshold, the model
+ * and feature-set versions, and optionally the top-k SHAP contributions. Rows the contract makes
+ * unscorable (a null in a required input column, a value of the wrong type) go to a quarantine
+ * Delta table with their reasons; unseen categories are scored (the transform's unseen bucket) and
+ * counted.
+ */
+final class ScoreStage {
+
+  static final String REASONS = "_plumb_reasons";
+  static final String PROBABILITY = "probability";
+  static final String DECISION = "decision";
+
+  /** What scoring did. */
+  record Result(
+      String output,
+      String quarantine,
+      long rowsRead,
+      long rowsScored,
+      long rowsQuarantined,
+      Map<String, Long> quarantinedByReason,
+      Map<String, Long> unseen,
+      double threshold,
+      String modelDir,
+      String report) {}
+
+  private ScoreStage() {}
+
+  static Result run(
+      SparkSession spark,
+      PlumbConfig config,
+      RunTracker tracker,
+      String modelDir,
+      String input,
+      String output,
+      int topK) {
+    Storage storage = Storages.of(spark);
+    ModelStore models = new ModelStore(storage, Locations.parent(modelDir));
+    String dir = models.resolve(modelDir);
+    ModelMetadata meta = models.metadata(dir);
+    if (!meta.objective().isEmpty() && !meta.objective().equals("binary:logistic")) {
+      throw new IllegalArgumentException(
+          "Cannot score with the model in "
+              + dir
+              + ": plumb score covers binary:logistic models (this one is "
+              + meta.objective()
+              + ")");
+    }
+    byte[] booster = models.booster(dir);
+    FittedTransform transform = new FeatureStore(storage, "").transform(dir);
+    FeatureSetSpec spec = transform.spec();
+    double threshold = Double.isNaN(meta.threshold()) ? 0.5 : meta.threshold();
+    if (!storage.exists(input)) {
+      throw new IllegalArgumentException(
+          "Cannot score: input '"
+              + input
+              + "' does not exist (pass --input <Delta table or Parquet folder of raw rows>)");
+    }
+    boolean delta = storage.isDirectory(Locations.join(input, "_delta_log"));
+    Dataset<Row> raw = spark.read().format(delta ? "delta" : "parquet").load(input);
+
+    DataContract contract = IngestStage.contract(config);
+    List<Column> reasons = new ArrayList<>();
+    List<String> needed = spec.inputColumns();
+    List<ColumnSpec> casts = new ArrayList<>();
+    for (ColumnSpec c : contract.columns()) {
+      if (!needed.contains(c.name())
+          || c.name().equals(spec.labelColumn())
+          || !List.of(raw.columns()).contains(c.name())) {
+        continue;
+      }
+      Column value = col(c.name());
+      Column cast = value.cast(c.type().sparkType());
+      reasons.add(when(value.isNotNull().and(cast.isNull()), lit("type:" + c.name())));
+      if (!c.nullable()) {
+        reasons.add(when(value.isNull(), lit("null:" + c.name())));
+      }
+      casts.add(c);
+    }
+    Column why =
+        reasons.isEmpty()
+            ? array().cast("array<string>")
+            : filter(array(reasons.toArray(new Column[0])), x -> x.isNotNull());
+    // The reasons are judged on the raw values, the transform sees the contract's types.
+    Dataset<Row> judged = raw.withColumn(REASONS, why);
+    for (ColumnSpec c : casts) {
+      judged = judged.withColumn(c.name(), col(c.name()).cast(c.type().sparkType()));
+    }
+    // A column that is missing, or of a type no cast can give, fails here before anything runs.
+    FittedTransform.checkSchema(spec, judged.schema(), false);
+    judged = judged.localCheckpoint();
+    Dataset<Row> bad = judged.filter(size(col(REASONS)).gt(0));
+    Dataset<Row> good = judged.filter(size(col(REASONS)).equalTo(0)).drop(REASONS);
+
+    Map<String, Long> unseen = unseenCounts(good, transform);
+    String key = spec.keyColumn();
+    Dataset<Row> features = transform.apply(good);
+    int iterations = meta.iterationEnd();
+    Dataset<Row> scored =
+        topK > 0
+            ? ModelFiles.scoreWithContributions(
+                booster, meta.featureNames(), features, iterations, topK)
+            : ModelFiles.score(booster, meta.featureNames(), features, iterations);
+    List<Column> out = new ArrayList<>();
+    if (key != null && !key.isEmpty() && List.of(scored.columns()).contains(key)) {
+      out.add(col(key));
+    }
+    out.add(col(ModelFiles.SCORE).as(PROBABILITY));
+    out.add(col(ModelFiles.SCORE).geq(threshold).as(DECISION));
+    out.add(lit(threshold).as("threshold"));
+    out.add(lit(Locations.name(dir)).as("model"));
+    out.add(lit(meta.featureSetVersion()).as("feature_set_version"));
+    if (topK > 0) {
+      out.add(col(ModelFiles.MARGIN));
+      out.add(col(ModelFiles.BIAS));
+      out.add(col(ModelFiles.CONTRIBUTIONS));
+    }
+    out.add(current_timestamp().as("scored_at"));
+    scored
+        .select(out.toArray(new Column[0]))
+        .write()
+        .format("delta")
+        .mode("overwrite")
+        .option("overwriteSchema", "true")
+        .save(output);
+    String quarantine = output + "_quarantine";
+    bad.withColumn("reasons", concat_ws(";", col(REASONS)))
+        .drop(REASONS)
+        .write()
+        .format("delta")
+        .mode("overwrite")
+        .option("overwriteSchema", "true")
+        .save(quarantine);
+    long rowsScored = spark.read().format("delta").load(output).count();
+    Map<String, Long> byReason = new TreeMap<>();
+    for (Row r :
+        bad.selectExpr("explode(" + REASONS + ") as reason")
+            .groupBy("reason")
+            .agg(count(lit(1)))
+            .collectAsList()) {
+      byReason.put(r.getString(0), r.getLong(1));
+    }
+    long rowsQuarantined = bad.count();
+    long rowsRead = rowsScored + rowsQuarantined;
+    String report = Locations.join(config.workDir(), "reports", "score-report.json");
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("model", dir);
+    json.put("feature_set_version", meta.featureSetVersion());
+    json.put("threshold", threshold);
+    json.put("operating_point", meta.operatingPoint());
+    json.put("input", input);
+    json.put("output", output);
+    json.put("quarantine", quarantine);
+    json.put("rows_read", rowsRead);
+    json.put("rows_scored", rowsScored);
+    json.put("rows_quarantined", rowsQuarantined);
+    json.put("quarantined_by_reason", byReason);
+    json.put("unseen_categories", unseen);
+    json.put("contributions_top_k", topK);
+    JsonFiles.write(report, json);
+    Log.info(
+        String.format(
+            "score: rows read %,d = scored %,d + quarantined %,d %s; unseen categories %s; threshold"
+                + " %.4f -> %s",
+            rowsRead, rowsScored, rowsQuarantined, byReason, unseen, threshold, output));
+    return new Result(
+        output,
+        quarantine,
+        rowsRead,
+        rowsScored,
+        rowsQuarantined,
+        byReason,
+        unseen,
+        threshold,
+        dir,
+        report);
+  }
+
+  /** Rows per index-encoded category feature whose non-null value was not seen in training. */
+  static Map<String, Long> unseenCounts(Dataset<Row> rows, FittedTransform transform) {
+    List<Column> aggs = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (Map.Entry<String, Map<String, Object>> e : transform.state().entrySet()) {
+      if (!(e.getValue().get("levels") instanceof List<?> levels)
+          || !List.of(rows.columns()).contains(e.getKey())) {
+        continue;
+      }
+      Column v = col(e.getKey()).cast("string");
+      aggs.add(
+          sum(when(v.isNotNull().and(not(v.isin(levels.toArray()))), 1L).otherwise(0L))
+              .as(e.getKey()));
+      names.add(e.getKey());
+    }
+    Map<String, Long> out = new TreeMap<>();
+    if (aggs.isEmpty()) {
+      return out;
+    }
+    Row r = rows.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
+    for (int i = 0; i < names.size(); i++) {
+      out.put(names.get(i), r.isNullAt(i) ? 0L : r.getLong(i));
+    }
+    return out;
+  }
+}
