@@ -26,21 +26,26 @@ class FeaturesStageTest {
 
   @TempDir Path tmp;
 
+  /**
+   * A config over {@code rows} demo rows written under {@code tmp}: its work dir and data there,
+   * the shipped contract and feature spec, then {@code extra} overrides.
+   */
+  static PlumbConfig demoConfig(SparkSession spark, Path tmp, int rows, int seed, String... extra) {
+    Path data = tmp.resolve("data");
+    DemoData.writeIfMissing(spark, data.toString(), rows, 3, seed);
+    List<String> sets = new java.util.ArrayList<>();
+    sets.add("work_dir=" + tmp.resolve("work"));
+    sets.add("ingest.input=" + data);
+    sets.add("ingest.contract=" + Path.of("..", "conf", "contracts", "demo.yaml").toAbsolutePath());
+    sets.add("features.spec=" + DEMO_SPEC);
+    sets.addAll(List.of(extra));
+    return PlumbConfig.load(null, sets, Map.of());
+  }
+
   @Test
   void buildsOnceReusesThenRebuildsAVersionLeftWithoutAManifest(SparkSession spark)
       throws Exception {
-    Path data = tmp.resolve("data");
-    DemoData.writeIfMissing(spark, data.toString(), 6000, 3, 7);
-    PlumbConfig config =
-        PlumbConfig.load(
-            null,
-            List.of(
-                "work_dir=" + tmp.resolve("work"),
-                "ingest.input=" + data,
-                "ingest.contract="
-                    + Path.of("..", "conf", "contracts", "demo.yaml").toAbsolutePath(),
-                "features.spec=" + DEMO_SPEC),
-            Map.of());
+    PlumbConfig config = demoConfig(spark, tmp, 6000, 7);
     IngestStage.run(spark, config, new NoTracking());
 
     FeaturesStage.Result first = FeaturesStage.run(spark, config, new NoTracking());

@@ -37,19 +37,7 @@ class ScoreStageTest {
 
   @Test
   void scoresRawRowsAsEvaluationDoesAndQuarantinesMalformedOnes(SparkSession spark) {
-    Path data = tmp.resolve("data");
-    DemoData.writeIfMissing(spark, data.toString(), 6000, 3, 7);
-    PlumbConfig config =
-        PlumbConfig.load(
-            null,
-            List.of(
-                "work_dir=" + tmp.resolve("work"),
-                "ingest.input=" + data,
-                "ingest.contract="
-                    + Path.of("..", "conf", "contracts", "demo.yaml").toAbsolutePath(),
-                "features.spec=" + FeaturesStageTest.DEMO_SPEC,
-                "train.num_round=20"),
-            Map.of());
+    PlumbConfig config = FeaturesStageTest.demoConfig(spark, tmp, 6000, 7, "train.num_round=20");
     IngestRun.Result ingest = IngestStage.run(spark, config, new NoTracking());
     FeaturesStage.Result features = FeaturesStage.run(spark, config, new NoTracking());
     TrainStage.Result trained = TrainStage.run(spark, config, new NoTracking());

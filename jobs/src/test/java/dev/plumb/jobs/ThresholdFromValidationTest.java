@@ -10,8 +10,6 @@ import dev.plumb.features.store.FeatureStore;
 import dev.plumb.jobs.tracking.NoTracking;
 import dev.plumb.testing.SharedSpark;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -42,20 +40,9 @@ class ThresholdFromValidationTest {
 
   @Test
   void flippedTestLabelsLeaveTheThresholdAsItWas(SparkSession spark) {
-    Path data = tmp.resolve("data");
-    DemoData.writeIfMissing(spark, data.toString(), 6000, 3, 7);
     PlumbConfig config =
-        PlumbConfig.load(
-            null,
-            List.of(
-                "work_dir=" + tmp.resolve("work"),
-                "ingest.input=" + data,
-                "ingest.contract="
-                    + Path.of("..", "conf", "contracts", "demo.yaml").toAbsolutePath(),
-                "features.spec=" + FeaturesStageTest.DEMO_SPEC,
-                "train.num_round=15",
-                "evaluate.threshold=max_f1"),
-            Map.of());
+        FeaturesStageTest.demoConfig(
+            spark, tmp, 6000, 7, "train.num_round=15", "evaluate.threshold=max_f1");
     IngestStage.run(spark, config, new NoTracking());
     FeaturesStage.Result features = FeaturesStage.run(spark, config, new NoTracking());
     String table = FeatureStore.data(features.directory());

@@ -9,7 +9,6 @@ import ml.dmlc.xgboost4j.java.XGBoost;
 import ml.dmlc.xgboost4j.java.XGBoostError;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 
 /**
  * Scores rows with the native booster, partition by partition, in batches: each row gets its score
@@ -35,60 +34,29 @@ final class BoosterScorer implements MapPartitionsFunction<Row, Row> {
   public Iterator<Row> call(Iterator<Row> rows) throws XGBoostError, java.io.IOException {
     Booster model = XGBoost.loadModel(new ByteArrayInputStream(booster));
     int[] range = iterationEnd > 0 ? new int[] {0, iterationEnd} : new int[] {0, 0};
-    return new Iterator<>() {
-      private final List<Row> out = new ArrayList<>(BATCH);
-      private int next = 0;
-
-      @Override
-      public boolean hasNext() {
-        if (next < out.size()) {
-          return true;
-        }
-        out.clear();
-        next = 0;
-        List<Row> batch = new ArrayList<>(BATCH);
-        while (rows.hasNext() && batch.size() < BATCH) {
-          batch.add(rows.next());
-        }
-        if (batch.isEmpty()) {
-          model.dispose();
-          return false;
-        }
-        int ncol = featureIndexes.length;
-        float[] values = new float[batch.size() * ncol];
-        for (int r = 0; r < batch.size(); r++) {
-          Row row = batch.get(r);
-          for (int c = 0; c < ncol; c++) {
-            int i = featureIndexes[c];
-            values[r * ncol + c] = row.isNullAt(i) ? Float.NaN : ((Number) row.get(i)).floatValue();
+    return Batches.map(
+        rows,
+        BATCH,
+        batch -> {
+          float[][] predictions;
+          try {
+            predictions =
+                model.inplace_predict(
+                    Batches.matrix(batch, featureIndexes),
+                    batch.size(),
+                    featureIndexes.length,
+                    Float.NaN,
+                    range);
+          } catch (XGBoostError e) {
+            throw new IllegalStateException("Cannot score rows: " + e.getMessage(), e);
           }
-        }
-        float[][] predictions;
-        try {
-          predictions = model.inplace_predict(values, batch.size(), ncol, Float.NaN, range);
-        } catch (XGBoostError e) {
-          throw new IllegalStateException("Cannot score rows: " + e.getMessage(), e);
-        }
-        for (int r = 0; r < batch.size(); r++) {
-          Row row = batch.get(r);
-          Object[] cells = new Object[row.length() + 1];
-          for (int c = 0; c < row.length(); c++) {
-            cells[c] = row.get(c);
+          List<Row> out = new ArrayList<>(batch.size());
+          for (int r = 0; r < batch.size(); r++) {
+            out.add(Batches.append(batch.get(r), scoreOf(predictions[r])));
           }
-          cells[row.length()] = scoreOf(predictions[r]);
-          out.add(RowFactory.create(cells));
-        }
-        return true;
-      }
-
-      @Override
-      public Row next() {
-        if (!hasNext()) {
-          throw new java.util.NoSuchElementException();
-        }
-        return out.get(next++);
-      }
-    };
+          return out;
+        },
+        model::dispose);
   }
 
   /**

@@ -44,76 +44,42 @@ final class ContributionScorer implements MapPartitionsFunction<Row, Row> {
   @Override
   public Iterator<Row> call(Iterator<Row> rows) throws XGBoostError, java.io.IOException {
     Booster model = XGBoost.loadModel(new ByteArrayInputStream(booster));
-    return new Iterator<>() {
-      private final List<Row> out = new ArrayList<>(BATCH);
-      private int next = 0;
-
-      @Override
-      public boolean hasNext() {
-        if (next < out.size()) {
-          return true;
-        }
-        out.clear();
-        next = 0;
-        List<Row> batch = new ArrayList<>(BATCH);
-        while (rows.hasNext() && batch.size() < BATCH) {
-          batch.add(rows.next());
-        }
-        if (batch.isEmpty()) {
-          model.dispose();
-          return false;
-        }
-        int ncol = featureIndexes.length;
-        float[] values = new float[batch.size() * ncol];
-        for (int r = 0; r < batch.size(); r++) {
-          Row row = batch.get(r);
-          for (int c = 0; c < ncol; c++) {
-            int i = featureIndexes[c];
-            values[r * ncol + c] = row.isNullAt(i) ? Float.NaN : ((Number) row.get(i)).floatValue();
+    int ncol = featureIndexes.length;
+    return Batches.map(
+        rows,
+        BATCH,
+        batch -> {
+          float[][] probability;
+          float[][] margin;
+          float[][] contributions;
+          DMatrix m = null;
+          try {
+            m = new DMatrix(Batches.matrix(batch, featureIndexes), batch.size(), ncol, Float.NaN);
+            probability = model.predict(m, false, iterationEnd);
+            margin = model.predict(m, true, iterationEnd);
+            contributions = model.predictContrib(m, iterationEnd);
+          } catch (XGBoostError e) {
+            throw new IllegalStateException("Cannot score rows: " + e.getMessage(), e);
+          } finally {
+            if (m != null) {
+              m.dispose();
+            }
           }
-        }
-        float[][] probability;
-        float[][] margin;
-        float[][] contributions;
-        DMatrix m = null;
-        try {
-          m = new DMatrix(values, batch.size(), ncol, Float.NaN);
-          probability = model.predict(m, false, iterationEnd);
-          margin = model.predict(m, true, iterationEnd);
-          contributions = model.predictContrib(m, iterationEnd);
-        } catch (XGBoostError e) {
-          throw new IllegalStateException("Cannot score rows: " + e.getMessage(), e);
-        } finally {
-          if (m != null) {
-            m.dispose();
+          List<Row> out = new ArrayList<>(batch.size());
+          for (int r = 0; r < batch.size(); r++) {
+            float[] contrib = contributions[r];
+            out.add(
+                Batches.append(
+                    batch.get(r),
+                    BoosterScorer.scoreOf(probability[r]),
+                    (double) margin[r][0],
+                    (double) contrib[ncol],
+                    // Spark's row encoder takes a Scala sequence for an array column.
+                    scala.collection.JavaConverters.asScalaBuffer(top(contrib, ncol)).toList()));
           }
-        }
-        for (int r = 0; r < batch.size(); r++) {
-          Row row = batch.get(r);
-          Object[] cells = new Object[row.length() + 4];
-          for (int c = 0; c < row.length(); c++) {
-            cells[c] = row.get(c);
-          }
-          float[] contrib = contributions[r];
-          cells[row.length()] = BoosterScorer.scoreOf(probability[r]);
-          cells[row.length() + 1] = (double) margin[r][0];
-          cells[row.length() + 2] = (double) contrib[ncol];
-          // Spark's row encoder takes a Scala sequence for an array column.
-          cells[row.length() + 3] =
-              scala.collection.JavaConverters.asScalaBuffer(top(contrib, ncol)).toList();
-          out.add(RowFactory.create(cells));
-        }
-        return true;
-      }
-
-      @Override
-      public Row next() {
-        if (!hasNext()) {
-          throw new java.util.NoSuchElementException();
-        }
-        return out.get(next++);
-      }
-    };
+          return out;
+        },
+        model::dispose);
   }
 
   /** The {@code topK} largest absolute contributions, largest first, ties by feature order. */
