@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.current_timestamp;
+import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.filter;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
@@ -110,7 +111,7 @@ final class ScoreStage {
         continue;
       }
       Column value = col(c.name());
-      Column cast = value.cast(c.type().sparkType());
+      Column cast = tryCast(c);
       reasons.add(when(value.isNotNull().and(cast.isNull()), lit("type:" + c.name())));
       if (!c.nullable()) {
         reasons.add(when(value.isNull(), lit("null:" + c.name())));
@@ -124,7 +125,7 @@ final class ScoreStage {
     // The reasons are judged on the raw values, the transform sees the contract's types.
     Dataset<Row> judged = raw.withColumn(REASONS, why);
     for (ColumnSpec c : casts) {
-      judged = judged.withColumn(c.name(), col(c.name()).cast(c.type().sparkType()));
+      judged = judged.withColumn(c.name(), tryCast(c));
     }
     // A column that is missing, or of a type no cast can give, fails here before anything runs.
     FittedTransform.checkSchema(spec, judged.schema(), false);
@@ -214,6 +215,15 @@ final class ScoreStage {
         threshold,
         dir,
         report);
+  }
+
+  /**
+   * The column as the contract's type, null where the value does not cast (under ANSI mode too,
+   * Spark 4's default, where a plain cast would fail the job).
+   */
+  private static Column tryCast(ColumnSpec c) {
+    return expr(
+        "try_cast(`" + c.name().replace("`", "``") + "` AS " + c.type().sparkType().sql() + ")");
   }
 
   /** Rows per index-encoded category feature whose non-null value was not seen in training. */
