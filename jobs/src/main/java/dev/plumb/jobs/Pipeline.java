@@ -3,12 +3,15 @@ package dev.plumb.jobs;
 import static org.apache.spark.sql.functions.col;
 
 import dev.plumb.evaluation.OperatingPoint;
+import dev.plumb.features.FeatureSetSpec;
 import dev.plumb.features.FeatureSetVersion;
-import dev.plumb.features.Splits;
+import dev.plumb.features.FittedTransform;
+import dev.plumb.features.ingest.ColumnSpec;
 import dev.plumb.features.ingest.IngestRun;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
 import dev.plumb.features.io.YamlDocs;
+import dev.plumb.features.store.FeatureSetManifest;
 import dev.plumb.features.store.FeatureStore;
 import dev.plumb.jobs.tracking.MlflowModelFiles;
 import dev.plumb.jobs.tracking.RunTracker;
@@ -18,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -56,30 +60,66 @@ final class Pipeline {
       RunTracker tracker,
       TrainStage.Result train,
       String runId) {
-    List<String> names = train.model().featureNames();
     String setDir = FeaturesStage.resolve(config, train.featureSetVersion());
-    List<double[]> example = new ArrayList<>();
-    for (Row r :
+    FeatureStore store = FeaturesStage.featureStore(config);
+    FeatureSetManifest manifest = store.manifest(setDir);
+    FittedTransform transform = store.transform(train.modelDir());
+    FeatureSetSpec spec = transform.spec();
+    Dataset<Row> source =
         spark
             .read()
             .format("delta")
-            .load(FeatureStore.data(setDir))
-            .filter(col(Splits.COLUMN).equalTo(Splits.TEST))
-            .select(names.stream().map(n -> col(n).cast("double")).toArray(Column[]::new))
+            .option("versionAsOf", manifest.sourceTableVersion())
+            .load(manifest.sourceTable());
+    Map<String, ColumnSpec> declared = new LinkedHashMap<>();
+    IngestStage.contract(config).columns().forEach(c -> declared.put(c.name(), c));
+    List<MlflowModelFiles.RawColumn> raw = new ArrayList<>();
+    List<String> exampleColumns = new ArrayList<>();
+    for (String c : spec.inputColumns()) {
+      if (!List.of(source.columns()).contains(c)) {
+        continue; // the label of a table built without one
+      }
+      String role =
+          c.equals(spec.keyColumn())
+              ? "key"
+              : c.equals(spec.labelColumn())
+                  ? "label"
+                  : c.equals(spec.eventTime()) ? "event_time" : "feature";
+      ColumnSpec d = declared.get(c);
+      raw.add(
+          new MlflowModelFiles.RawColumn(
+              c,
+              role,
+              source.schema().apply(c).dataType().simpleString(),
+              d == null ? null : d.type().toString(),
+              d == null || d.nullable()));
+      if (!role.equals("label")) {
+        exampleColumns.add(c);
+      }
+    }
+    List<List<Object>> example = new ArrayList<>();
+    for (Row r :
+        source
+            .select(exampleColumns.stream().map(c -> col(c)).toArray(Column[]::new))
             .limit(EXAMPLE_ROWS)
             .collectAsList()) {
-      double[] row = new double[names.size()];
-      for (int i = 0; i < row.length; i++) {
-        row[i] = r.isNullAt(i) ? Double.NaN : r.getDouble(i);
+      List<Object> row = new ArrayList<>();
+      for (int i = 0; i < r.size(); i++) {
+        Object v = r.get(i);
+        boolean plain = v == null || v instanceof Number || v instanceof Boolean;
+        row.add(plain ? v : String.valueOf(v)); // dates and timestamps as ISO text
       }
       example.add(row);
     }
+    List<MlflowModelFiles.RawColumn> ordered = new ArrayList<>();
+    raw.stream().filter(c -> exampleColumns.contains(c.name())).forEach(ordered::add);
+    raw.stream().filter(c -> !exampleColumns.contains(c.name())).forEach(ordered::add);
     String dir =
         MlflowModelFiles.writeModel(
             train.modelDir(),
             Locations.join(train.modelDir(), MLFLOW_MODEL_DIR),
-            names,
             train.model().bestIteration() + 1,
+            ordered,
             example,
             runId);
     tracker.logModel(dir, MODEL_ARTIFACT);

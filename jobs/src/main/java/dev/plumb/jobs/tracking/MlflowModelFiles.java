@@ -48,28 +48,97 @@ public final class MlflowModelFiles {
 
   /**
    * Writes {@code MLmodel} and the environment files beside the booster in a trained model's folder
-   * (no input example, no run id).
+   * (no input example, no run id): its {@code python_function} flavor is MLflow's XGBoost loader on
+   * the encoded features. The logged model ({@link #writeModel}) takes raw rows instead.
    */
   public static void writeMlmodel(String dir, List<String> featureNames) {
-    writeDescriptor(dir, featureNames, null, Map.of());
+    ArrayNode inputs = JSON.createArrayNode();
+    for (String f : featureNames) {
+      ObjectNode c = JSON.createObjectNode();
+      c.put("type", "double");
+      c.put("name", f);
+      c.put("required", true);
+      inputs.add(c);
+    }
+    String outputs =
+        "[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"float32\", \"shape\": [-1]}}]";
+    writeDescriptor(dir, xgboostPyfunc(), inputs.toString(), outputs, null, List.of());
   }
+
+  /**
+   * A raw input column of the model as the raw-row {@code python_function} flavor takes it.
+   *
+   * @param name the column name
+   * @param role {@code key}, {@code label}, {@code event_time} or {@code feature}
+   * @param sparkType the column's Spark SQL type in the table the feature set was built from
+   * @param contractType the type the data contract declares ({@code null} when it declares none)
+   * @param nullable false when the contract declares the column non-nullable
+   */
+  public record RawColumn(
+      String name, String role, String sparkType, String contractType, boolean nullable) {
+
+    /**
+     * The column's type in the MLflow signature. Integer columns that may hold null are declared
+     * {@code double}, as MLflow advises: pandas holds a missing integer as a float NaN, which
+     * MLflow's schema enforcement refuses for {@code long}.
+     */
+    public String mlflowType() {
+      return switch (sparkType) {
+        case "string" -> "string";
+        case "boolean" -> "boolean";
+        case "date", "timestamp", "timestamp_ntz" -> "datetime";
+        case "binary" -> "binary";
+        case "tinyint", "smallint", "int", "bigint" -> nullable ? "double" : "long";
+        default -> "double";
+      };
+    }
+
+    /** Only the feature inputs must be present; the key and the label may be left out. */
+    public boolean required() {
+      return !role.equals("key") && !role.equals("label");
+    }
+
+    Map<String, Object> toJson() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", name);
+      m.put("role", role);
+      m.put("spark_type", sparkType);
+      m.put("contract_type", contractType);
+      m.put("nullable", nullable);
+      m.put("mlflow_type", mlflowType());
+      return m;
+    }
+  }
+
+  /** The models-from-code file of the raw-row {@code python_function} flavor. */
+  public static final String MODEL_CODE = "plumb_model.py";
+
+  /** The raw columns the raw-row flavor reads, with the contract's types and nullability. */
+  public static final String RAW_COLUMNS = "raw_columns.json";
+
+  public static final String SERVING_INPUT_EXAMPLE = "serving_input_example.json";
 
   /**
    * Builds the MLflow model folder {@code target} of a trained model: the booster cut to its best
    * iteration (so Python scores exactly as Plumb's evaluation did), the feature transform and
-   * Plumb's model metadata, {@code MLmodel}, environment files and an input example.
+   * Plumb's model metadata, {@code MLmodel} with the {@code xgboost} flavor on the encoded features
+   * and a {@code python_function} flavor on raw rows (MLflow's models-from-code: {@code
+   * plumb_model.py} applies {@code transform.json}, then the booster, and decides at the stored
+   * threshold), environment files and raw-row input examples.
    *
    * @param modelDir the trained model's folder ({@code model.ubj}, {@code model.json}, ...)
    * @param rounds the boosting rounds to keep (best iteration + 1)
-   * @param example a few rows of feature values, in feature order
+   * @param raw the raw input columns, in the order of the signature
+   * @param example a few raw rows without the label, values in {@code raw} order (JSON values:
+   *     numbers, text, null)
    * @param runId the run the model is logged to
    */
   public static String writeModel(
       String modelDir,
       String target,
-      List<String> featureNames,
       int rounds,
-      List<double[]> example,
+      List<RawColumn> raw,
+      List<List<Object>> example,
       String runId) {
     Storage storage = Storages.current();
     byte[] booster = storage.read(Locations.join(modelDir, ModelStore.MODEL_FILE));
@@ -86,46 +155,103 @@ public final class MlflowModelFiles {
         storage.write(Locations.join(target, f), storage.read(from));
       }
     }
-    Map<String, Object> example2 = new LinkedHashMap<>();
-    example2.put("columns", featureNames);
-    List<List<Double>> data = new ArrayList<>();
-    for (double[] row : example) {
-      List<Double> r = new ArrayList<>();
-      for (double v : row) {
-        r.add(Double.isNaN(v) ? null : v); // null reads back as NaN (missing) in pandas
-      }
-      data.add(r);
+    List<Object> columns = new ArrayList<>();
+    for (RawColumn c : raw) {
+      columns.add(c.toJson());
     }
-    example2.put("data", data);
+    JsonFiles.write(Locations.join(target, RAW_COLUMNS), Map.of("columns", columns));
+    JsonFiles.writeText(Locations.join(target, MODEL_CODE), modelCode());
+    Map<String, Object> split = new LinkedHashMap<>();
+    split.put(
+        "columns",
+        raw.stream().filter(c -> !c.role().equals("label")).map(RawColumn::name).toList());
+    split.put("data", example);
     JsonFiles.writeText(
-        Locations.join(target, INPUT_EXAMPLE), dev.plumb.features.io.YamlDocs.toJson(example2));
-    writeDescriptor(target, featureNames, runId, Map.of("example", "true"));
+        Locations.join(target, INPUT_EXAMPLE), dev.plumb.features.io.YamlDocs.toJson(split));
+    JsonFiles.writeText(
+        Locations.join(target, SERVING_INPUT_EXAMPLE),
+        dev.plumb.features.io.YamlDocs.toJson(Map.of("dataframe_split", split)));
+
+    ArrayNode inputs = JSON.createArrayNode();
+    for (RawColumn c : raw) {
+      ObjectNode o = JSON.createObjectNode();
+      o.put("type", c.mlflowType());
+      o.put("name", c.name());
+      o.put("required", c.required());
+      inputs.add(o);
+    }
+    String outputs =
+        "[{\"type\": \"double\", \"name\": \"probability\", \"required\": true},"
+            + " {\"type\": \"boolean\", \"name\": \"decision\", \"required\": false},"
+            + " {\"type\": \"string\", \"name\": \"reasons\", \"required\": true}]";
+    List<String> pyfunc = new ArrayList<>();
+    pyfunc.add("  python_function:");
+    pyfunc.add("    artifacts:");
+    for (String[] a :
+        List.of(
+            new String[] {"booster", ModelStore.MODEL_FILE},
+            new String[] {"metadata", ModelStore.MODEL_META},
+            new String[] {"raw_columns", RAW_COLUMNS},
+            new String[] {"transform", ModelStore.TRANSFORM})) {
+      pyfunc.add("      " + a[0] + ":");
+      pyfunc.add("        path: " + a[1]);
+      pyfunc.add("        uri: " + a[1]);
+    }
+    pyfunc.add("    code: null");
+    pyfunc.add("    env:");
+    pyfunc.add("      conda: conda.yaml");
+    pyfunc.add("      virtualenv: python_env.yaml");
+    pyfunc.add("    loader_module: mlflow.pyfunc.loaders.code_model");
+    pyfunc.add("    model_code_path: " + MODEL_CODE);
+    pyfunc.add("    python_version: " + PYTHON_VERSION);
+    pyfunc.add("    streamable: false");
+    List<String> example2 =
+        List.of(
+            "saved_input_example_info:",
+            "  artifact_path: " + INPUT_EXAMPLE,
+            "  pandas_orient: split",
+            "  serving_input_path: " + SERVING_INPUT_EXAMPLE,
+            "  type: dataframe");
+    writeDescriptor(target, pyfunc, inputs.toString(), outputs, runId, example2);
     return target;
   }
 
-  private static void writeDescriptor(
-      String dir, List<String> featureNames, String runId, Map<String, String> options) {
-    ArrayNode inputs = JSON.createArrayNode();
-    for (String f : featureNames) {
-      ObjectNode c = JSON.createObjectNode();
-      c.put("type", "double");
-      c.put("name", f);
-      c.put("required", true);
-      inputs.add(c);
+  /** The raw-row model's Python source, shipped in this jar. */
+  static String modelCode() {
+    try (java.io.InputStream in = MlflowModelFiles.class.getResourceAsStream(MODEL_CODE)) {
+      if (in == null) {
+        throw new IllegalStateException(MODEL_CODE + " is missing from the Plumb jar");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot read " + MODEL_CODE + ": " + e.getMessage(), e);
     }
-    String outputs =
-        "[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"float32\", \"shape\": [-1]}}]";
+  }
+
+  /** The encoded-features {@code python_function} flavor: MLflow's own XGBoost loader. */
+  private static List<String> xgboostPyfunc() {
+    return List.of(
+        "  python_function:",
+        "    data: " + ModelStore.MODEL_FILE,
+        "    env:",
+        "      conda: conda.yaml",
+        "      virtualenv: python_env.yaml",
+        "    loader_module: mlflow.xgboost",
+        "    python_version: " + PYTHON_VERSION);
+  }
+
+  private static void writeDescriptor(
+      String dir,
+      List<String> pyfunc,
+      String inputs,
+      String outputs,
+      String runId,
+      List<String> example) {
     long size = sizeOf(Locations.join(dir, ModelStore.MODEL_FILE));
     List<String> lines = new ArrayList<>();
     lines.add("artifact_path: model");
     lines.add("flavors:");
-    lines.add("  python_function:");
-    lines.add("    data: " + ModelStore.MODEL_FILE);
-    lines.add("    env:");
-    lines.add("      conda: conda.yaml");
-    lines.add("      virtualenv: python_env.yaml");
-    lines.add("    loader_module: mlflow.xgboost");
-    lines.add("    python_version: " + PYTHON_VERSION);
+    lines.addAll(pyfunc);
     lines.add("  xgboost:");
     lines.add("    code: null");
     lines.add("    data: " + ModelStore.MODEL_FILE);
@@ -140,14 +266,9 @@ public final class MlflowModelFiles {
     if (runId != null) {
       lines.add("run_id: " + runId);
     }
-    if (options.containsKey("example")) {
-      lines.add("saved_input_example_info:");
-      lines.add("  artifact_path: " + INPUT_EXAMPLE);
-      lines.add("  pandas_orient: split");
-      lines.add("  type: dataframe");
-    }
+    lines.addAll(example);
     lines.add("signature:");
-    lines.add("  inputs: '" + inputs.toString().replace("'", "''") + "'");
+    lines.add("  inputs: '" + inputs.replace("'", "''") + "'");
     lines.add("  outputs: '" + outputs + "'");
     lines.add("  params: null");
     lines.add(

@@ -79,28 +79,50 @@ public class MlflowModelFilesTest {
     Path model = Files.createDirectories(tmp.resolve("model"));
     Files.write(model.resolve(ModelStore.MODEL_FILE), trainedBooster(5));
     Files.writeString(model.resolve(ModelStore.MODEL_META), "{}");
+    Files.writeString(model.resolve(ModelStore.TRANSFORM), "{}");
     Path out =
         Path.of(
             MlflowModelFiles.writeModel(
                 model.toString(),
                 tmp.resolve("mlflow").toString(),
-                List.of("a", "b", "c"),
                 3,
-                List.of(new double[] {0.1, Double.NaN, 2.5}),
+                List.of(
+                    new MlflowModelFiles.RawColumn("id", "key", "bigint", "long", false),
+                    new MlflowModelFiles.RawColumn("age", "feature", "int", "int", true),
+                    new MlflowModelFiles.RawColumn("n", "feature", "int", "int", false),
+                    new MlflowModelFiles.RawColumn("day", "event_time", "date", null, true),
+                    new MlflowModelFiles.RawColumn("label", "label", "int", "int", false)),
+                List.of(java.util.Arrays.asList(7L, null, 3, "2024-01-05")),
                 "run123"));
     String mlmodel = Files.readString(out.resolve("MLmodel"));
     assertThat(mlmodel)
-        .contains("  python_function:\n    data: model.ubj\n")
-        .contains("    loader_module: mlflow.xgboost\n")
+        .contains("    loader_module: mlflow.pyfunc.loaders.code_model\n")
+        .contains("    model_code_path: plumb_model.py\n")
+        .contains("      transform:\n        path: transform.json\n")
+        .contains("      booster:\n        path: model.ubj\n")
+        .contains("  xgboost:\n    code: null\n    data: model.ubj\n")
         .contains("    model_class: xgboost.core.Booster\n    model_format: ubj\n")
         .contains("run_id: run123\n")
         .contains("  artifact_path: input_example.json\n  pandas_orient: split\n")
+        .contains("  serving_input_path: serving_input_example.json\n")
+        .doesNotContain("cloudpickle")
+        // Raw columns: a nullable int is a double (pandas' NaN), key and label are optional.
         .contains(
-            "  inputs: '[{\"type\":\"double\",\"name\":\"a\",\"required\":true},{\"type\":\"double\","
-                + "\"name\":\"b\",\"required\":true},{\"type\":\"double\",\"name\":\"c\","
-                + "\"required\":true}]'");
+            "  inputs: '[{\"type\":\"long\",\"name\":\"id\",\"required\":false},"
+                + "{\"type\":\"double\",\"name\":\"age\",\"required\":true},"
+                + "{\"type\":\"long\",\"name\":\"n\",\"required\":true},"
+                + "{\"type\":\"datetime\",\"name\":\"day\",\"required\":true},"
+                + "{\"type\":\"long\",\"name\":\"label\",\"required\":false}]'");
     assertThat(Files.readString(out.resolve("input_example.json")))
-        .isEqualToIgnoringWhitespace("{\"columns\":[\"a\",\"b\",\"c\"],\"data\":[[0.1,null,2.5]]}");
+        .isEqualToIgnoringWhitespace(
+            "{\"columns\":[\"id\",\"age\",\"n\",\"day\"],"
+                + "\"data\":[[7,null,3,\"2024-01-05\"]]}");
+    assertThat(Files.readString(out.resolve("serving_input_example.json")))
+        .startsWith("{\n  \"dataframe_split\" : {");
+    assertThat(Files.readString(out.resolve("plumb_model.py")))
+        .contains("set_model(PlumbRawRowModel())");
+    assertThat(Files.readString(out.resolve("raw_columns.json")))
+        .contains("\"contract_type\" : \"int\"");
     assertThat(Files.readString(out.resolve("requirements.txt")))
         .contains("mlflow==")
         .contains("xgboost==");
