@@ -2,6 +2,7 @@ package dev.plumb.features;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
@@ -41,7 +42,28 @@ public final class FeatureSetBuilder {
     for (FeatureDef f : spec.features()) {
       aggs.addAll(f.fitAggregates());
     }
+    // The training range of each numeric raw input, in the same pass.
+    List<String> ranged = new ArrayList<>();
+    for (String c : spec.inputColumns()) {
+      if (c.equals(spec.labelColumn())
+          || c.equals(spec.keyColumn())
+          || !List.of(withSplit.columns()).contains(c)
+          || !(withSplit.schema().apply(c).dataType()
+              instanceof org.apache.spark.sql.types.NumericType)) {
+        continue;
+      }
+      String v =
+          "CASE WHEN isnan(CAST(`"
+              + c
+              + "` AS DOUBLE)) THEN NULL ELSE CAST(`"
+              + c
+              + "` AS DOUBLE) END";
+      aggs.add(expr("min(" + v + ")").as("__range__" + c + "__min"));
+      aggs.add(expr("max(" + v + ")").as("__range__" + c + "__max"));
+      ranged.add(c);
+    }
     Map<String, Map<String, Object>> state = new LinkedHashMap<>();
+    Map<String, List<Double>> ranges = new LinkedHashMap<>();
     if (!aggs.isEmpty()) {
       Row row =
           withSplit
@@ -51,8 +73,15 @@ public final class FeatureSetBuilder {
       for (FeatureDef f : spec.features()) {
         state.put(f.name(), f.fitState(row));
       }
+      for (String c : ranged) {
+        Object min = row.get(row.fieldIndex("__range__" + c + "__min"));
+        Object max = row.get(row.fieldIndex("__range__" + c + "__max"));
+        if (min != null && max != null) {
+          ranges.put(c, List.of(((Number) min).doubleValue(), ((Number) max).doubleValue()));
+        }
+      }
     }
-    return new FittedTransform(spec, state);
+    return new FittedTransform(spec, state, ranges);
   }
 
   /**

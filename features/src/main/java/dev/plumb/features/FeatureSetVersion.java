@@ -15,7 +15,7 @@ public record FeatureSetVersion(String id) {
    * Version of the feature code: bump whenever a change to this module changes the rows a spec
    * builds, so that stored feature sets built by older code are not reused.
    */
-  public static final String CODE_VERSION = "features-2";
+  public static final String CODE_VERSION = "features-3";
 
   /** The version for these inputs. */
   public static FeatureSetVersion of(String inputFingerprintHash, FeatureSetSpec spec) {

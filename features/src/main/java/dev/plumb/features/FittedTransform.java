@@ -25,10 +25,22 @@ import org.apache.spark.sql.types.StructType;
  *
  * @param spec the feature-set spec
  * @param state per feature name, its fitted state (plain JSON values; empty when not fitted)
+ * @param inputRanges per numeric raw input column, its [min, max] on the training split (NaN and
+ *     null left out; absent when the split has no value, or for a transform fitted before Plumb
+ *     recorded ranges): what {@code plumb score} counts values outside of
  */
-public record FittedTransform(FeatureSetSpec spec, Map<String, Map<String, Object>> state) {
+public record FittedTransform(
+    FeatureSetSpec spec,
+    Map<String, Map<String, Object>> state,
+    Map<String, List<Double>> inputRanges) {
+
+  /** A transform without recorded input ranges. */
+  public FittedTransform(FeatureSetSpec spec, Map<String, Map<String, Object>> state) {
+    this(spec, state, Map.of());
+  }
 
   public FittedTransform {
+    inputRanges = Collections.unmodifiableMap(new LinkedHashMap<>(inputRanges));
     Map<String, Map<String, Object>> copy = new LinkedHashMap<>();
     for (FeatureDef f : spec.features()) {
       copy.put(
@@ -148,6 +160,7 @@ public record FittedTransform(FeatureSetSpec spec, Map<String, Map<String, Objec
     m.put("spec", spec.toMap());
     m.put("fitted_state", state);
     m.put("feature_names", featureNames());
+    m.put("input_ranges", inputRanges);
     m.put("fitted_on", "the train split only");
     return YamlDocs.toJson(m);
   }
@@ -159,7 +172,16 @@ public record FittedTransform(FeatureSetSpec spec, Map<String, Map<String, Objec
       Map<String, Object> m = new ObjectMapper().readValue(json, new TypeReference<>() {});
       FeatureSetSpec spec =
           FeatureSetSpec.parse(YamlDocs.toJson(m.get("spec")), "the fitted transform's spec");
-      return new FittedTransform(spec, (Map<String, Map<String, Object>>) m.get("fitted_state"));
+      Map<String, List<Double>> ranges = new LinkedHashMap<>();
+      if (m.get("input_ranges") instanceof Map<?, ?> r) {
+        r.forEach(
+            (k, v) ->
+                ranges.put(
+                    String.valueOf(k),
+                    ((List<?>) v).stream().map(x -> ((Number) x).doubleValue()).toList()));
+      }
+      return new FittedTransform(
+          spec, (Map<String, Map<String, Object>>) m.get("fitted_state"), ranges);
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException(
           "Cannot read the fitted transform: "

@@ -100,6 +100,16 @@ class FeatureSetBuilderTest {
     FeatureSetBuilder.FeatureSet set = builder.build(rows(spark, 500));
     FittedTransform back = FittedTransform.fromJson(set.transform().toJson());
     assertThat(back).isEqualTo(set.transform());
+    // The training range of the numeric input, from the train split only.
+    List<Double> range = back.inputRanges().get("amount");
+    Row minMax =
+        set.table()
+            .filter(col(Splits.COLUMN).equalTo(Splits.TRAIN))
+            .agg(
+                org.apache.spark.sql.functions.min("amount"),
+                org.apache.spark.sql.functions.max("amount"))
+            .first();
+    assertThat(range).containsExactly(minMax.getDouble(0), minMax.getDouble(1));
     Dataset<Row> again = back.apply(rows(spark, 500)).select("id", "amount", "color");
     assertThat(again.except(set.table().select("id", "amount", "color")).count()).isZero();
   }

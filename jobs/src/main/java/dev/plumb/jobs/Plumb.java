@@ -120,6 +120,7 @@ public final class Plumb {
       metrics.put("score.rows_scored", (double) r.rowsScored());
       metrics.put("score.rows_quarantined", (double) r.rowsQuarantined());
       r.unseen().forEach((k, v) -> metrics.put("score.unseen." + k, (double) v));
+      r.outsideRange().forEach((k, v) -> metrics.put("score.outside_range." + k, (double) v));
       tracker.logMetrics(metrics, 0);
       tracker.setTags(Map.of("plumb.model", r.modelDir(), "plumb.model_ref", ref));
       tracker.logInputs(

@@ -13,6 +13,7 @@ import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import dev.plumb.features.FeatureDef;
 import dev.plumb.features.FeatureSetSpec;
 import dev.plumb.features.FittedTransform;
 import dev.plumb.features.ingest.ColumnSpec;
@@ -61,6 +62,7 @@ final class ScoreStage {
       long rowsQuarantined,
       Map<String, Long> quarantinedByReason,
       Map<String, Long> unseen,
+      Map<String, Long> outsideRange,
       double threshold,
       String modelDir,
       String report) {}
@@ -133,7 +135,8 @@ final class ScoreStage {
     Dataset<Row> bad = judged.filter(size(col(REASONS)).gt(0));
     Dataset<Row> good = judged.filter(size(col(REASONS)).equalTo(0)).drop(REASONS);
 
-    Map<String, Long> unseen = unseenCounts(good, transform);
+    Novelty novelty = novelty(good, transform);
+    Map<String, Long> unseen = novelty.unseen();
     String key = spec.keyColumn();
     Dataset<Row> features = transform.apply(good);
     int iterations = meta.iterationEnd();
@@ -197,13 +200,21 @@ final class ScoreStage {
     json.put("rows_quarantined", rowsQuarantined);
     json.put("quarantined_by_reason", byReason);
     json.put("unseen_categories", unseen);
+    json.put("outside_training_range", novelty.outsideRange());
     json.put("contributions_top_k", topK);
     JsonFiles.write(report, json);
     Log.info(
         String.format(
-            "score: rows read %,d = scored %,d + quarantined %,d %s; unseen categories %s; threshold"
-                + " %.4f -> %s",
-            rowsRead, rowsScored, rowsQuarantined, byReason, unseen, threshold, output));
+            "score: rows read %,d = scored %,d + quarantined %,d %s; unseen categories %s; outside"
+                + " the training range %s; threshold %.4f -> %s",
+            rowsRead,
+            rowsScored,
+            rowsQuarantined,
+            byReason,
+            unseen,
+            novelty.outsideRange(),
+            threshold,
+            output));
     return new Result(
         output,
         quarantine,
@@ -212,6 +223,7 @@ final class ScoreStage {
         rowsQuarantined,
         byReason,
         unseen,
+        novelty.outsideRange(),
         threshold,
         dir,
         report);
@@ -226,29 +238,51 @@ final class ScoreStage {
         "try_cast(`" + c.name().replace("`", "``") + "` AS " + c.type().sparkType().sql() + ")");
   }
 
-  /** Rows per index-encoded category feature whose non-null value was not seen in training. */
-  static Map<String, Long> unseenCounts(Dataset<Row> rows, FittedTransform transform) {
+  /**
+   * What the scored rows hold that training never saw, counted in one pass: per categorical feature
+   * the rows whose non-null value is not among its fitted levels, and per numeric raw input the
+   * rows whose value lies outside its training range. Both are scored (the unseen bucket, the
+   * trees' outer branches) and only counted.
+   */
+  record Novelty(Map<String, Long> unseen, Map<String, Long> outsideRange) {}
+
+  static Novelty novelty(Dataset<Row> rows, FittedTransform transform) {
     List<Column> aggs = new ArrayList<>();
-    List<String> names = new ArrayList<>();
-    for (Map.Entry<String, Map<String, Object>> e : transform.state().entrySet()) {
-      if (!(e.getValue().get("levels") instanceof List<?> levels)
-          || !List.of(rows.columns()).contains(e.getKey())) {
+    List<String> unseenNames = new ArrayList<>();
+    List<String> columns = List.of(rows.columns());
+    for (FeatureDef f : transform.spec().features()) {
+      if (!(f instanceof FeatureDef.CategoricalFeature c)
+          || !columns.contains(c.column())
+          || !(transform.state().get(f.name()).get("levels") instanceof List<?> levels)) {
         continue;
       }
-      Column v = col(e.getKey()).cast("string");
-      aggs.add(
-          sum(when(v.isNotNull().and(not(v.isin(levels.toArray()))), 1L).otherwise(0L))
-              .as(e.getKey()));
-      names.add(e.getKey());
+      Column v = col(c.column()).cast("string");
+      aggs.add(sum(when(v.isNotNull().and(not(v.isin(levels.toArray()))), 1L).otherwise(0L)));
+      unseenNames.add(f.name());
     }
-    Map<String, Long> out = new TreeMap<>();
+    List<String> rangeNames = new ArrayList<>();
+    for (Map.Entry<String, List<Double>> e : transform.inputRanges().entrySet()) {
+      if (!columns.contains(e.getKey())) {
+        continue;
+      }
+      Column v = col(e.getKey()).cast("double");
+      aggs.add(
+          sum(when(v.lt(e.getValue().get(0)).or(v.gt(e.getValue().get(1))), 1L).otherwise(0L)));
+      rangeNames.add(e.getKey());
+    }
+    Map<String, Long> unseen = new TreeMap<>();
+    Map<String, Long> outside = new TreeMap<>();
     if (aggs.isEmpty()) {
-      return out;
+      return new Novelty(unseen, outside);
     }
     Row r = rows.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
-    for (int i = 0; i < names.size(); i++) {
-      out.put(names.get(i), r.isNullAt(i) ? 0L : r.getLong(i));
+    for (int i = 0; i < unseenNames.size(); i++) {
+      unseen.put(unseenNames.get(i), r.isNullAt(i) ? 0L : r.getLong(i));
     }
-    return out;
+    for (int i = 0; i < rangeNames.size(); i++) {
+      int j = unseenNames.size() + i;
+      outside.put(rangeNames.get(i), r.isNullAt(j) ? 0L : r.getLong(j));
+    }
+    return new Novelty(unseen, outside);
   }
 }

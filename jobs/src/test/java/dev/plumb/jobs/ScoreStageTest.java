@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.when;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.plumb.features.FittedTransform;
 import dev.plumb.features.Splits;
 import dev.plumb.features.ingest.IngestRun;
 import dev.plumb.features.store.FeatureStore;
@@ -118,7 +119,11 @@ class ScoreStageTest {
             .withColumn(
                 "country",
                 when(col("id").equalTo(thirdId(spark, ingest)), lit("XX"))
-                    .otherwise(col("country")));
+                    .otherwise(col("country")))
+            .withColumn(
+                "amount",
+                when(col("id").equalTo(nthId(spark, ingest, 3)), lit(1e9))
+                    .otherwise(col("amount")));
     String rawPath = tmp.resolve("raw").toString();
     raw.write().parquet(rawPath);
     ScoreStage.Result bad =
@@ -137,6 +142,22 @@ class ScoreStageTest {
         .containsEntry("null:amount", 1L)
         .containsEntry("type:age", 1L);
     assertThat(bad.unseen()).containsEntry("country", 1L);
+    // Outside the training range: the planted 1e9 amount, plus any row the train split's range
+    // does not cover, counted here independently from the model's transform.
+    FittedTransform fitted =
+        new dev.plumb.features.store.FeatureStore(dev.plumb.features.io.Storages.of(spark), "")
+            .transform(trained.modelDir());
+    List<Double> range = fitted.inputRanges().get("amount");
+    assertThat(range).hasSize(2);
+    assertThat(range.get(1)).isLessThan(1e9);
+    long outside =
+        raw.filter(
+                col("amount")
+                    .isNotNull()
+                    .and(col("amount").lt(range.get(0)).or(col("amount").gt(range.get(1)))))
+            .count();
+    assertThat(outside).isGreaterThanOrEqualTo(1);
+    assertThat(bad.outsideRange()).containsEntry("amount", outside).containsKey("age");
     Dataset<Row> q = spark.read().format("delta").load(bad.quarantine());
     assertThat(q.count()).isEqualTo(2);
     assertThat(q.select("reasons").as(org.apache.spark.sql.Encoders.STRING()).collectAsList())
