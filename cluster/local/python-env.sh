@@ -5,8 +5,34 @@
 # Databricks and EMR recipes with. Idempotent: a marker file records the pinned requirements
 # installed.
 #   cluster/local/python-env.sh          -> prints the venv's python path on success
+#   cluster/local/python-env.sh mlflow3  -> the same for .plumb/venv-mlflow3: the current MLflow 3
+#                                           (server and client), for the MLflow 3 tracking tests
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+if [[ "${1:-}" == "mlflow3" ]]; then
+  REQUIREMENTS="$ROOT/cluster/local/requirements-mlflow3.txt"
+  VENV="${PLUMB_VENV_MLFLOW3:-$ROOT/.plumb/venv-mlflow3}"
+  MARKER="$VENV/.plumb-requirements-$(cksum <"$REQUIREMENTS" | cut -d" " -f1)"
+  if [[ -f "$MARKER" && -x "$VENV/bin/mlflow" ]]; then
+    echo "$VENV/bin/python"
+    exit 0
+  fi
+  PY="${PLUMB_PYTHON:-$(command -v python3 || true)}"
+  if [[ -z "$PY" ]] || ! "$PY" -m venv "$VENV" >&2; then
+    echo "Cannot set up the MLflow 3 venv: '${PY:-python3} -m venv $VENV' failed (install Python 3.9+ with the venv module, or set PLUMB_PYTHON)" >&2
+    rm -rf "$VENV"
+    exit 2
+  fi
+  echo "Installing MLflow 3 ($REQUIREMENTS) into $VENV (first run only, about two minutes)..." >&2
+  if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" >&2; then
+    echo "Cannot set up the MLflow 3 venv: 'pip install -r $REQUIREMENTS' failed (check network access to PyPI)" >&2
+    exit 2
+  fi
+  rm -f "$VENV"/.plumb-*
+  touch "$MARKER"
+  echo "$VENV/bin/python"
+  exit 0
+fi
 REQUIREMENTS="$ROOT/cluster/local/requirements-mlflow.txt"
 SPARK_REQUIREMENTS="$ROOT/cluster/local/requirements-spark.txt"
 RECIPES_REQUIREMENTS="$ROOT/cluster/local/requirements-recipes.txt"

@@ -31,15 +31,18 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
   private final String uri;
   private final Path dir;
   private final List<String> artifactArgs;
+  private final boolean mlflow3;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final ObjectMapper json = new ObjectMapper();
 
-  private MlflowServer(Process process, String uri, Path dir, List<String> artifactArgs) {
+  private MlflowServer(
+      Process process, String uri, Path dir, List<String> artifactArgs, boolean mlflow3) {
     this.process = process;
     this.uri = uri;
     this.dir = dir;
     this.artifactArgs = artifactArgs;
+    this.mlflow3 = mlflow3;
   }
 
   /** The project root (the Maven reactor root). */
@@ -65,7 +68,8 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
         dir,
         freePort(),
         List.of(
-            "--artifacts-destination", dir.resolve("artifacts").toString(), "--serve-artifacts"));
+            "--artifacts-destination", dir.resolve("artifacts").toString(), "--serve-artifacts"),
+        false);
   }
 
   /**
@@ -78,12 +82,33 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
     return launch(
         dir,
         freePort(),
-        artifactArgs.stream().map(a -> a.replace("{dir}", dir.toString())).toList());
+        artifactArgs.stream().map(a -> a.replace("{dir}", dir.toString())).toList(),
+        false);
+  }
+
+  /**
+   * A server of one's own from the current MLflow 3 ({@code cluster/local/python-env.sh mlflow3}),
+   * with the same options as {@link #startOwn}; an empty list serves artifacts through the proxy.
+   */
+  public static MlflowServer startMlflow3(List<String> artifactArgs) throws Exception {
+    Path dir = Files.createTempDirectory("plumb-mlflow3");
+    List<String> args =
+        artifactArgs.isEmpty()
+            ? List.of("--artifacts-destination", "{dir}/artifacts", "--serve-artifacts")
+            : artifactArgs;
+    return launch(
+        dir, freePort(), args.stream().map(a -> a.replace("{dir}", dir.toString())).toList(), true);
+  }
+
+  /** True for a server of MLflow 3. */
+  public boolean isMlflow3() {
+    return mlflow3;
   }
 
   /** Starts this server again on the same port and store (after {@link #close()}). */
   public MlflowServer restart() throws Exception {
-    return launch(dir, Integer.parseInt(uri.substring(uri.lastIndexOf(':') + 1)), artifactArgs);
+    return launch(
+        dir, Integer.parseInt(uri.substring(uri.lastIndexOf(':') + 1)), artifactArgs, mlflow3);
   }
 
   private static int freePort() throws IOException {
@@ -93,11 +118,18 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
   }
 
   private static Path mlflowExecutable() throws Exception {
+    return mlflowExecutable(false);
+  }
+
+  private static Path mlflowExecutable(boolean mlflow3) throws Exception {
     Path root = root();
+    List<String> command = new java.util.ArrayList<>();
+    command.add(root.resolve("cluster/local/python-env.sh").toString());
+    if (mlflow3) {
+      command.add("mlflow3");
+    }
     Process setup =
-        new ProcessBuilder(root.resolve("cluster/local/python-env.sh").toString())
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
+        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     String python = new String(setup.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!setup.waitFor(15, TimeUnit.MINUTES) || setup.exitValue() != 0) {
       throw new IllegalStateException(
@@ -111,9 +143,14 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
     return mlflowExecutable().resolveSibling("python");
   }
 
-  private static MlflowServer launch(Path dir, int port, List<String> artifactArgs)
+  /** The MLflow 3 venv's python (the current MLflow 3 client, XGBoost and pandas). */
+  public static Path python3() throws Exception {
+    return mlflowExecutable(true).resolveSibling("python");
+  }
+
+  private static MlflowServer launch(Path dir, int port, List<String> artifactArgs, boolean mlflow3)
       throws Exception {
-    Path mlflow = mlflowExecutable();
+    Path mlflow = mlflowExecutable(mlflow3);
     List<String> command =
         new java.util.ArrayList<>(
             List.of(
@@ -128,12 +165,16 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
                 "--backend-store-uri",
                 "sqlite:///" + dir.resolve("mlflow.db")));
     command.addAll(artifactArgs);
+    ProcessBuilder builder = new ProcessBuilder(command);
+    // MLflow 3's server also starts a job runner (huey consumers) that Plumb does not use.
+    builder.environment().put("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false");
     Process server =
-        new ProcessBuilder(command)
+        builder
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
             .start();
-    MlflowServer s = new MlflowServer(server, "http://127.0.0.1:" + port, dir, artifactArgs);
+    MlflowServer s =
+        new MlflowServer(server, "http://127.0.0.1:" + port, dir, artifactArgs, mlflow3);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
     while (System.nanoTime() < deadline) {
       if (!server.isAlive()) {

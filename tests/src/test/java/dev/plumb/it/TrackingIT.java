@@ -31,16 +31,30 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith({SharedSpark.class, MlflowServerExtension.class})
 class TrackingIT {
 
+  /**
+   * The server of the tests that use a shared one: the pinned MLflow 2.17.2 server here, an MLflow
+   * 3 server in {@link TrackingMlflow3IT}, which runs every test of this class against it.
+   */
+  MlflowServer shared(MlflowServer pinned) throws Exception {
+    return pinned;
+  }
+
+  /** A server of the test's own with these artifact options (see {@link MlflowServer#startOwn}). */
+  MlflowServer own(List<String> artifactArgs) throws Exception {
+    return MlflowServer.startOwn(artifactArgs);
+  }
+
   @TempDir Path tmp;
 
-  private static Map<String, String> runOf(MlflowServer server, String runId, String part)
+  static Map<String, String> runOf(MlflowServer server, String runId, String part)
       throws Exception {
     return MlflowServer.pairs(
         server.get("/api/2.0/mlflow/runs/get", "run_id", runId).get("run").get("data").get(part));
   }
 
   @Test
-  void databricksHostAndTokenTrackThroughTheRestApi(MlflowServer mlflow) throws Exception {
+  void databricksHostAndTokenTrackThroughTheRestApi(MlflowServer pinned) throws Exception {
+    MlflowServer mlflow = shared(pinned);
     Path report = Files.writeString(tmp.resolve("report.json"), "{\"rows\": 3}");
     try (MlflowTracker tracker =
         new MlflowTracker(
@@ -77,7 +91,8 @@ class TrackingIT {
   }
 
   @Test
-  void aClientErrorFailsAtOnceWithTheServersMessage(MlflowServer mlflow) throws Exception {
+  void aClientErrorFailsAtOnceWithTheServersMessage(MlflowServer pinned) throws Exception {
+    MlflowServer mlflow = shared(pinned);
     try (MlflowTracker tracker =
         new MlflowTracker(
             mlflow.uri(),
@@ -108,7 +123,7 @@ class TrackingIT {
   @Test
   void aFileArtifactRootIsWrittenThroughHadoopFileSystem() throws Exception {
     MlflowServer server =
-        MlflowServer.startOwn(
+        own(
             List.of(
                 "--default-artifact-root", "file:{dir}/file-artifacts", "--no-serve-artifacts"));
     try {
@@ -149,8 +164,7 @@ class TrackingIT {
   @Test
   void aServerLostMidRunKeepsTheOutputsAndEndsTheRunFailed() throws Exception {
     MlflowServer server =
-        MlflowServer.startOwn(
-            List.of("--artifacts-destination", "{dir}/artifacts", "--serve-artifacts"));
+        own(List.of("--artifacts-destination", "{dir}/artifacts", "--serve-artifacts"));
     MlflowServer[] current = {server};
     try {
       Path work = tmp.resolve("work");

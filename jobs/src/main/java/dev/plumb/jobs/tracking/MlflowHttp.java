@@ -177,6 +177,32 @@ final class MlflowHttp {
             budgetOf(budget)));
   }
 
+  /** PATCH JSON to {@code /api/2.0/mlflow/<path>}; the parsed JSON answer. */
+  JsonNode patch(String what, String path, Object body) {
+    String text;
+    try {
+      text = JSON.writeValueAsString(body);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot " + what + ": " + e.getMessage(), e);
+    }
+    return parse(
+        send(
+            what,
+            "/api/2.0/mlflow/" + path,
+            new Body() {
+              @Override
+              public HttpRequest.BodyPublisher publisher() {
+                return HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8);
+              }
+
+              @Override
+              public String method() {
+                return "PATCH";
+              }
+            },
+            budgetOf(retryBudget)));
+  }
+
   /** PUT a file's bytes to a server path (the artifact proxy). */
   void put(String what, String path, byte[] bytes) {
     send(what, path, () -> HttpRequest.BodyPublishers.ofByteArray(bytes), budgetOf(retryBudget));
@@ -198,6 +224,11 @@ final class MlflowHttp {
 
   private interface Body {
     HttpRequest.BodyPublisher publisher();
+
+    /** The HTTP method: POST for JSON, PUT for the artifact proxy, unless a body says else. */
+    default String method() {
+      return "";
+    }
   }
 
   private String send(String what, String path, Body body, long deadline) {
@@ -223,6 +254,9 @@ final class MlflowHttp {
         b.header("User-Agent", "plumb/" + BuildInfo.get("plumb.version"));
         if (body == null) {
           b.GET();
+        } else if (!body.method().isEmpty()) {
+          b.header("Content-Type", "application/json");
+          b.method(body.method(), body.publisher());
         } else if (path.startsWith("/api/2.0/mlflow-artifacts/")) {
           b.PUT(body.publisher());
         } else {

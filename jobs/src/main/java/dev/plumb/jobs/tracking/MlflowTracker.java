@@ -291,14 +291,14 @@ public final class MlflowTracker implements RunTracker {
         "artifact " + relative,
         () ->
             upload(
+                artifactUri,
                 Storages.current().read(location),
                 Locations.name(location),
                 artifactDir,
                 relative));
   }
 
-  private void upload(byte[] bytes, String name, String artifactDir, String relative) {
-    String root = artifactUri;
+  private void upload(String root, byte[] bytes, String name, String artifactDir, String relative) {
     String scheme = schemeOf(root);
     if (scheme.equals("mlflow-artifacts")) {
       uploadThroughProxy(root, relative, bytes);
@@ -497,7 +497,90 @@ public final class MlflowTracker implements RunTracker {
       entry.put("model_uuid", m.getOrDefault("model_uuid", UUID.randomUUID().toString()));
       entry.put("mlflow_version", m.get("mlflow_version"));
       setTags(Map.of("mlflow.log-model.history", YamlDocs.toJson(List.of(entry))));
+      guarded(
+          "logged model '" + artifactPath + "'",
+          () -> loggedModel = logLoggedModel(modelDir, artifactPath));
     }
+  }
+
+  /** The MLflow 3 logged model of this run ({@code m-...}), or null when none was logged. */
+  private String loggedModel;
+
+  /** The id of the logged model (MLflow 3) this run's model was logged as, or "" if none. */
+  public String loggedModelId() {
+    return loggedModel == null ? "" : loggedModel;
+  }
+
+  /**
+   * On a server with MLflow 3's logged-models API, also logs the model as a LoggedModel of the run,
+   * as Python's {@code log_model} does there: created PENDING with the run as its source, linked as
+   * the run's output, its files uploaded to the model's own artifact location ({@code MLmodel}
+   * carrying its {@code model_id}), then marked READY. It then shows under the run's logged models
+   * and loads by {@code models:/m-<id>}; {@code runs:/<id>/<name>} keeps working from the run's own
+   * copy. On an MLflow 2 server (the API answers 404) nothing more is done.
+   */
+  private String logLoggedModel(String modelDir, String name) {
+    ObjectNode create = JSON.createObjectNode();
+    create.put("experiment_id", experimentId);
+    create.put("name", name);
+    create.put("source_run_id", runId);
+    create.put("model_type", "xgboost");
+    JsonNode created;
+    try {
+      created = http.post("create a logged model of run " + runId, "logged-models", create);
+    } catch (MlflowHttp.Failure f) {
+      if (f.status() == 404 || f.errorCode().equals("ENDPOINT_NOT_FOUND")) {
+        return null; // MLflow 2: no logged models; the run's artifacts are the model
+      }
+      throw f;
+    }
+    JsonNode info = created.path("model").path("info");
+    String id = info.path("model_id").asText();
+    String root = info.path("artifact_uri").asText();
+    ObjectNode link = JSON.createObjectNode();
+    link.put("run_id", runId);
+    ObjectNode output = JSON.createObjectNode();
+    output.put("model_id", id);
+    output.put("step", 0);
+    link.set("models", JSON.createArrayNode().add(output));
+    http.post("link logged model " + id + " to run " + runId, "runs/outputs", link);
+    Storage storage = Storages.current();
+    for (Storage.Entry f : storage.listFilesRecursively(modelDir)) {
+      String relative = f.location().substring(modelDir.length() + 1);
+      int slash = relative.lastIndexOf('/');
+      byte[] bytes = storage.read(f.location());
+      if (relative.equals("MLmodel")) {
+        bytes =
+            (new String(bytes, StandardCharsets.UTF_8).stripTrailing() + "\nmodel_id: " + id + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+      }
+      if (!schemeOf(root).equals("mlflow-artifacts")
+          && !HADOOP_SCHEMES.contains(schemeOf(root))
+          && !schemeOf(root).isEmpty()) {
+        Log.warn(
+            "logged model "
+                + id
+                + ": its artifact location "
+                + root
+                + " is neither the server's proxy nor a Hadoop FileSystem; its files are only"
+                + " under the run's '"
+                + name
+                + "'");
+        break;
+      }
+      upload(
+          root,
+          bytes,
+          Locations.name(f.location()),
+          slash < 0 ? "" : relative.substring(0, slash),
+          relative);
+    }
+    ObjectNode finalize = JSON.createObjectNode();
+    finalize.put("model_id", id);
+    finalize.put("status", "LOGGED_MODEL_READY");
+    http.patch("mark logged model " + id + " READY", "logged-models/" + id, finalize);
+    Log.info("logged the model as MLflow logged model " + id + " (models:/" + id + ")");
+    return id;
   }
 
   @Override
