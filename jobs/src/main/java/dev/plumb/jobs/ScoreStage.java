@@ -1,6 +1,7 @@
 package dev.plumb.jobs;
 
 import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.array_contains;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
@@ -104,6 +105,7 @@ final class ScoreStage {
 
     DataContract contract = IngestStage.contract(config);
     List<Column> reasons = new ArrayList<>();
+    List<String> reasonNames = new ArrayList<>();
     List<String> needed = spec.inputColumns();
     List<ColumnSpec> casts = new ArrayList<>();
     for (ColumnSpec c : contract.columns()) {
@@ -115,8 +117,10 @@ final class ScoreStage {
       Column value = col(c.name());
       Column cast = tryCast(c);
       reasons.add(when(value.isNotNull().and(cast.isNull()), lit("type:" + c.name())));
+      reasonNames.add("type:" + c.name());
       if (!c.nullable()) {
         reasons.add(when(value.isNull(), lit("null:" + c.name())));
+        reasonNames.add("null:" + c.name());
       }
       casts.add(c);
     }
@@ -135,8 +139,39 @@ final class ScoreStage {
     Dataset<Row> bad = judged.filter(size(col(REASONS)).gt(0));
     Dataset<Row> good = judged.filter(size(col(REASONS)).equalTo(0)).drop(REASONS);
 
-    Novelty novelty = novelty(good, transform);
-    Map<String, Long> unseen = novelty.unseen();
+    // Every count in one pass over the judged rows: rows, unscorable rows by reason, and what the
+    // scorable rows hold that training never saw.
+    Column scorable = size(col(REASONS)).equalTo(0);
+    List<Column> counts = new ArrayList<>();
+    counts.add(count(lit(1)));
+    for (String r : reasonNames) {
+      counts.add(sum(when(array_contains(col(REASONS), r), 1L).otherwise(0L)));
+    }
+    Map<String, Column> checks = noveltyChecks(good.columns(), transform);
+    checks.values().forEach(c -> counts.add(sum(when(scorable.and(c), 1L).otherwise(0L))));
+    counts.add(sum(when(scorable, 0L).otherwise(1L)));
+    Row tally =
+        judged.agg(counts.get(0), counts.subList(1, counts.size()).toArray(new Column[0])).first();
+    long rowsRead = tally.getLong(0);
+    Map<String, Long> byReason = new TreeMap<>();
+    for (int i = 0; i < reasonNames.size(); i++) {
+      long n = tally.isNullAt(1 + i) ? 0L : tally.getLong(1 + i);
+      if (n > 0) {
+        byReason.put(reasonNames.get(i), n);
+      }
+    }
+    Map<String, Long> unseen = new TreeMap<>();
+    Map<String, Long> outsideRange = new TreeMap<>();
+    int at = 1 + reasonNames.size();
+    for (String check : checks.keySet()) {
+      long n = tally.isNullAt(at) ? 0L : tally.getLong(at);
+      at++;
+      String name = check.substring(check.indexOf(':') + 1);
+      (check.startsWith("unseen:") ? unseen : outsideRange).put(name, n);
+    }
+    long rowsQuarantined = tally.isNullAt(at) ? 0L : tally.getLong(at);
+    long rowsScored = rowsRead - rowsQuarantined;
+    Novelty novelty = new Novelty(unseen, outsideRange);
     String key = spec.keyColumn();
     Dataset<Row> features = transform.apply(good);
     int iterations = meta.iterationEnd();
@@ -175,17 +210,6 @@ final class ScoreStage {
         .mode("overwrite")
         .option("overwriteSchema", "true")
         .save(quarantine);
-    long rowsScored = spark.read().format("delta").load(output).count();
-    Map<String, Long> byReason = new TreeMap<>();
-    for (Row r :
-        bad.selectExpr("explode(" + REASONS + ") as reason")
-            .groupBy("reason")
-            .agg(count(lit(1)))
-            .collectAsList()) {
-      byReason.put(r.getString(0), r.getLong(1));
-    }
-    long rowsQuarantined = bad.count();
-    long rowsRead = rowsScored + rowsQuarantined;
     String report = Locations.join(config.workDir(), "reports", "score-report.json");
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("model", dir);
@@ -246,10 +270,14 @@ final class ScoreStage {
    */
   record Novelty(Map<String, Long> unseen, Map<String, Long> outsideRange) {}
 
-  static Novelty novelty(Dataset<Row> rows, FittedTransform transform) {
-    List<Column> aggs = new ArrayList<>();
-    List<String> unseenNames = new ArrayList<>();
-    List<String> columns = List.of(rows.columns());
+  /**
+   * The novelty checks on scorable rows with these columns, by name: {@code unseen:<feature>} per
+   * categorical feature (a non-null value not among its fitted levels) and {@code range:<column>}
+   * per numeric raw input with a training range (a value below its min or above its max).
+   */
+  static Map<String, Column> noveltyChecks(String[] rowColumns, FittedTransform transform) {
+    Map<String, Column> checks = new LinkedHashMap<>();
+    List<String> columns = List.of(rowColumns);
     for (FeatureDef f : transform.spec().features()) {
       if (!(f instanceof FeatureDef.CategoricalFeature c)
           || !columns.contains(c.column())
@@ -257,32 +285,14 @@ final class ScoreStage {
         continue;
       }
       Column v = col(c.column()).cast("string");
-      aggs.add(sum(when(v.isNotNull().and(not(v.isin(levels.toArray()))), 1L).otherwise(0L)));
-      unseenNames.add(f.name());
+      checks.put("unseen:" + f.name(), v.isNotNull().and(not(v.isin(levels.toArray()))));
     }
-    List<String> rangeNames = new ArrayList<>();
     for (Map.Entry<String, List<Double>> e : transform.inputRanges().entrySet()) {
-      if (!columns.contains(e.getKey())) {
-        continue;
+      if (columns.contains(e.getKey())) {
+        Column v = col(e.getKey()).cast("double");
+        checks.put("range:" + e.getKey(), v.lt(e.getValue().get(0)).or(v.gt(e.getValue().get(1))));
       }
-      Column v = col(e.getKey()).cast("double");
-      aggs.add(
-          sum(when(v.lt(e.getValue().get(0)).or(v.gt(e.getValue().get(1))), 1L).otherwise(0L)));
-      rangeNames.add(e.getKey());
     }
-    Map<String, Long> unseen = new TreeMap<>();
-    Map<String, Long> outside = new TreeMap<>();
-    if (aggs.isEmpty()) {
-      return new Novelty(unseen, outside);
-    }
-    Row r = rows.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
-    for (int i = 0; i < unseenNames.size(); i++) {
-      unseen.put(unseenNames.get(i), r.isNullAt(i) ? 0L : r.getLong(i));
-    }
-    for (int i = 0; i < rangeNames.size(); i++) {
-      int j = unseenNames.size() + i;
-      outside.put(rangeNames.get(i), r.isNullAt(j) ? 0L : r.getLong(j));
-    }
-    return new Novelty(unseen, outside);
+    return checks;
   }
 }
