@@ -106,7 +106,8 @@ class Checker:
         self.xgboost_version = props["xgboost.version"]
         self.cpu_jar_name = f"plumb-jobs-{self.version}-spark-submit.jar"
         self.gpu_jar_name = f"plumb-jobs-{self.version}-spark-submit-gpu.jar"
-        self.xgboost_gpu_jar_name = f"xgboost4j-spark-gpu_{self.scala}-{self.xgboost_version}.jar"
+        self.xgboost_gpu_version = props.get("xgboost.gpu.version", self.xgboost_version)
+        self.xgboost_gpu_jar_name = f"xgboost4j-spark-gpu_{self.scala}-{self.xgboost_gpu_version}.jar"
         self.jars = {}
         for name in (self.cpu_jar_name, self.gpu_jar_name):
             path = os.path.join(self.jar_dir, name)

@@ -6,10 +6,11 @@
 # Every setting is explained in cluster/README.md ("GPU"). NOT YET RUN ON A REAL GPU (see there).
 #
 #   MASTER=spark://host:7077 \
-#   XGBOOST_GPU_JAR=/opt/jars/xgboost4j-spark-gpu_2.12-3.2.0.jar \
+#   XGBOOST_GPU_JAR=/opt/jars/xgboost4j-spark-gpu_2.12-3.4.0.jar \
 #   RAPIDS_JAR=/opt/jars/rapids-4-spark_2.12-25.04.0.jar \
 #   cluster/gpu/submit-gpu.sh pipeline --conf conf/gpu.yaml [--set key=value]...
 #
+# cluster/gpu/fetch-jars.sh fetches that pinned pair (SHA-256 checked) into .plumb/gpu-jars/.
 # Optional: EXECUTOR_CORES (8), EXECUTOR_MEMORY (16g), NUM_EXECUTORS (= GPUs to train on; YARN/K8s),
 # SPARK_SUBMIT (spark-submit on PATH), PLUMB_JAR (jobs/target/plumb-jobs-*-spark-submit-gpu.jar).
 # Delta: the cluster's own, or add DELTA_PACKAGES=io.delta:delta-spark_2.12:<delta.version>
@@ -17,7 +18,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 : "${MASTER:?set MASTER to the cluster master URL (spark://..., yarn, k8s://...)}"
-: "${XGBOOST_GPU_JAR:?set XGBOOST_GPU_JAR to xgboost4j-spark-gpu_2.12 at the XGBoost version Plumb is built with (pom.xml xgboost.version, 3.2.0)}"
+: "${XGBOOST_GPU_JAR:?set XGBOOST_GPU_JAR to xgboost4j-spark-gpu_2.12 3.4.0 (cluster/gpu/fetch-jars.sh fetches it; the only version Maven Central serves)}"
 : "${RAPIDS_JAR:?set RAPIDS_JAR to rapids-4-spark_2.12 (a release with a Spark 3.5.x shim, e.g. 25.04.0)}"
 EXECUTOR_CORES="${EXECUTOR_CORES:-8}"
 EXECUTOR_MEMORY="${EXECUTOR_MEMORY:-16g}"
@@ -53,6 +54,7 @@ exec "$SPARK_SUBMIT" \
   --conf spark.rapids.memory.gpu.minAllocFraction=0 \
   --conf spark.rapids.memory.pinnedPool.size=2g \
   --conf spark.rapids.sql.concurrentGpuTasks=1 \
+  --conf spark.rapids.sql.suppressPlanningFailure=true \
   --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
   --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
   "$PLUMB_JAR" \

@@ -24,7 +24,12 @@ final class Provenance {
     tags.put("mlflow.user", System.getProperty("user.name", "unknown"));
     tags.put("plumb.version", version());
     tags.put("plumb.spark_version", spark.version());
-    tags.put("plumb.xgboost_version", BuildInfo.get("xgboost.version"));
+    // The XGBoost that runs: a GPU cluster's xgboost4j-spark-gpu jar replaces the one built with.
+    dev.plumb.training.XGBoostBuild xgboost = dev.plumb.training.XGBoostBuild.current();
+    tags.put(
+        "plumb.xgboost_version",
+        xgboost.version().isEmpty() ? BuildInfo.get("xgboost.version") : xgboost.version());
+    tags.put("plumb.xgboost_build", xgboost.gpu() ? "gpu" : "cpu");
     tags.put("plumb.delta_version", BuildInfo.get("delta.version"));
     tags.put("plumb.spark_master", spark.sparkContext().master());
     return tags;

@@ -64,6 +64,7 @@ final class TrainStage {
         awaitExecutors(
             spark, requested.numWorkers(), config.integer("train.executor_wait_seconds"));
     TrainingSpec spec = Preflight.check(requested, facts);
+    Log.info("train: " + dev.plumb.training.XGBoostBuild.current().describe());
     Log.info(
         String.format(
             "train: XGBoost %s, %d workers x %d threads, device %s, up to %d rounds (feature set"
