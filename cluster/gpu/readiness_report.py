@@ -27,7 +27,7 @@ NODE = re.compile(r"^(\s*)([*!@#$])\s?(Exec|Expression|Partitioning|Input|Output
 # Delta Lake's own metadata queries (log replay, checkpoints, data skipping) run inside Plumb's
 # stages but are not Plumb's Spark SQL: reported apart, not in the stage's gpu_share.
 DELTA_METADATA = re.compile(r"delta\.actions\.|_delta_log|DataSkippingReader|SingleAction|"
-                            r"delta\.stats\.|checkpoint\.parquet|InMemoryLogReplay")
+                            r"delta\.stats\.|checkpoint\.parquet|InMemoryLogReplay|DeltaLog\$|JsonScan")
 NAMES = {"ingest": "ingest", "features": "features", "train": "training", "evaluate": "evaluation"}
 
 
