@@ -195,21 +195,9 @@ final class ScoreStage {
       out.add(col(ModelFiles.CONTRIBUTIONS));
     }
     out.add(current_timestamp().as("scored_at"));
-    scored
-        .select(out.toArray(new Column[0]))
-        .write()
-        .format("delta")
-        .mode("overwrite")
-        .option("overwriteSchema", "true")
-        .save(output);
+    overwrite(scored.select(out.toArray(new Column[0])), output);
     String quarantine = output + "_quarantine";
-    bad.withColumn("reasons", concat_ws(";", col(REASONS)))
-        .drop(REASONS)
-        .write()
-        .format("delta")
-        .mode("overwrite")
-        .option("overwriteSchema", "true")
-        .save(quarantine);
+    overwrite(bad.withColumn("reasons", concat_ws(";", col(REASONS))).drop(REASONS), quarantine);
     String report = Locations.join(config.workDir(), "reports", "score-report.json");
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("model", dir);
@@ -251,6 +239,11 @@ final class ScoreStage {
         threshold,
         dir,
         report);
+  }
+
+  /** Writes {@code rows} as the Delta table at {@code table}, replacing what was there. */
+  private static void overwrite(Dataset<Row> rows, String table) {
+    rows.write().format("delta").mode("overwrite").option("overwriteSchema", "true").save(table);
   }
 
   /**

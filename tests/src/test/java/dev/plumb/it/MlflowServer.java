@@ -143,6 +143,36 @@ public final class MlflowServer implements ExtensionContext.Store.CloseableResou
     return mlflowExecutable().resolveSibling("python");
   }
 
+  /**
+   * Runs a Python script ({@code python} with {@code args}, {@code env} added to the environment)
+   * and returns its last line of output, parsed as JSON; fails with the script's stderr when it
+   * exits non-zero or runs past 3 minutes.
+   */
+  public static JsonNode runPython(
+      Path python, Path script, java.util.Map<String, String> env, String... args)
+      throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of(python.toString(), script.toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    java.util.concurrent.CompletableFuture<String> stderr =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+              } catch (IOException e) {
+                return e.toString();
+              }
+            });
+    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    if (!p.waitFor(180, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new AssertionError(script.getFileName() + " failed:\n" + stderr.get() + stdout);
+    }
+    return new ObjectMapper().readTree(stdout.substring(stdout.lastIndexOf('\n') + 1));
+  }
+
   /** The MLflow 3 venv's python (the current MLflow 3 client, XGBoost and pandas). */
   public static Path python3() throws Exception {
     return mlflowExecutable(true).resolveSibling("python");

@@ -429,26 +429,13 @@ class PipelineIT {
             "  'files': sorted(os.listdir(local)),",
             "}))",
             ""));
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                MlflowServer.python().toString(), script.toString(), demoRunId, rawRows.toString())
-            .redirectErrorStream(false);
-    pb.environment().put("MLFLOW_TRACKING_URI", mlflow.uri());
-    Process p = pb.start();
-    java.util.concurrent.CompletableFuture<String> stderr =
-        java.util.concurrent.CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-              } catch (java.io.IOException e) {
-                return e.toString();
-              }
-            });
-    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(stderr.get()).isZero();
-    String lastLine = stdout.strip().substring(stdout.strip().lastIndexOf('\n') + 1);
-    JsonNode py = YAML.readTree(lastLine);
+    JsonNode py =
+        MlflowServer.runPython(
+            MlflowServer.python(),
+            script,
+            Map.of("MLFLOW_TRACKING_URI", mlflow.uri()),
+            demoRunId,
+            rawRows.toString());
     assertThat(py.get("class").asText()).isEqualTo("Booster");
     assertThat(py.get("serving_example").asBoolean()).isTrue();
     assertThat(toList(py.get("files")))

@@ -3,7 +3,6 @@ package dev.plumb.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plumb.jobs.Plumb;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -14,8 +13,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.SparkSession;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
@@ -158,24 +155,14 @@ class TrackingMlflow3IT extends TrackingIT {
             "  'source_run_id': logged.source_run_id,",
             "}))",
             ""));
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            MlflowServer.python3().toString(), script.toString(), runId, modelId, clean.toString());
-    pb.environment().put("MLFLOW_TRACKING_URI", mlflow.uri());
-    Process p = pb.start();
-    CompletableFuture<String> stderr =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-              } catch (java.io.IOException e) {
-                return e.toString();
-              }
-            });
-    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-    assertThat(p.waitFor(180, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(stderr.get()).isZero();
-    JsonNode py = new ObjectMapper().readTree(stdout.substring(stdout.lastIndexOf('\n') + 1));
+    JsonNode py =
+        MlflowServer.runPython(
+            MlflowServer.python3(),
+            script,
+            Map.of("MLFLOW_TRACKING_URI", mlflow.uri()),
+            runId,
+            modelId,
+            clean.toString());
     assertThat(py.get("version").asText()).startsWith("3.");
     assertThat(py.get("model_id").asText()).isEqualTo(modelId);
     assertThat(py.get("source_run_id").asText()).isEqualTo(runId);

@@ -163,22 +163,16 @@ final class MlflowHttp {
   }
 
   JsonNode post(String what, String path, Object body, Duration budget) {
-    String text;
-    try {
-      text = JSON.writeValueAsString(body);
-    } catch (IOException e) {
-      throw new IllegalStateException("Cannot " + what + ": " + e.getMessage(), e);
-    }
-    return parse(
-        send(
-            what,
-            "/api/2.0/mlflow/" + path,
-            () -> HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8),
-            budgetOf(budget)));
+    return json("", what, path, body, budget);
   }
 
   /** PATCH JSON to {@code /api/2.0/mlflow/<path>}; the parsed JSON answer. */
   JsonNode patch(String what, String path, Object body) {
+    return json("PATCH", what, path, body, retryBudget);
+  }
+
+  /** Sends {@code body} as JSON with {@code method} ("" = POST); the parsed JSON answer. */
+  private JsonNode json(String method, String what, String path, Object body, Duration budget) {
     String text;
     try {
       text = JSON.writeValueAsString(body);
@@ -197,10 +191,10 @@ final class MlflowHttp {
 
               @Override
               public String method() {
-                return "PATCH";
+                return method;
               }
             },
-            budgetOf(retryBudget)));
+            budgetOf(budget)));
   }
 
   /** PUT a file's bytes to a server path (the artifact proxy). */
