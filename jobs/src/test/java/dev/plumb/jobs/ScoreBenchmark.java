@@ -48,6 +48,8 @@ class ScoreBenchmark {
   void scoreAgainstTheEvaluationScorePass(SparkSession spark) throws Exception {
     int rows = Integer.getInteger("plumb.bench.rows", 500_000);
     int rounds = Integer.getInteger("plumb.bench.rounds", 3);
+    // -Dplumb.bench.shap=false leaves out the (slow) contributions rounds.
+    boolean shap = Boolean.parseBoolean(System.getProperty("plumb.bench.shap", "true"));
     PlumbConfig config = FeaturesStageTest.demoConfig(spark, tmp, rows, 7, "train.num_round=50");
     IngestRun.Result ingest = IngestStage.run(spark, config, new NoTracking());
     FeaturesStage.Result features = FeaturesStage.run(spark, config, new NoTracking());
@@ -82,15 +84,17 @@ class ScoreBenchmark {
               0);
       double s = (System.nanoTime() - t) / 1e9;
       t = System.nanoTime();
-      ScoreStage.run(
-          spark,
-          config,
-          new NoTracking(),
-          trained.modelDir(),
-          ingest.cleanTable(),
-          tmp.resolve("scored-shap").toString(),
-          3);
-      double c = (System.nanoTime() - t) / 1e9;
+      if (shap) {
+        ScoreStage.run(
+            spark,
+            config,
+            new NoTracking(),
+            trained.modelDir(),
+            ingest.cleanTable(),
+            tmp.resolve("scored-shap").toString(),
+            3);
+      }
+      double c = shap ? (System.nanoTime() - t) / 1e9 : Double.NaN;
       if (counted != n || r.rowsScored() != n) {
         throw new AssertionError("rows differ: " + counted + " / " + r.rowsScored() + " / " + n);
       }
