@@ -15,6 +15,8 @@ What it checks, each mismatch one line naming the file and the fix; exit code 1 
     ParamValidator against the EMR service model (no AWS call); release label, Delta, the RAPIDS /
     YARN GPU classifications, bootstrap scripts; spark-submit arguments of command-runner steps.
   - cluster/gpu/submit-gpu.sh: main class, the GPU jar, no classpath-order tricks.
+  - cluster/kubernetes/submit-k8s.sh: main class, the CPU jar, Delta's version in --packages, the
+    Plumb job, options and config keys of its usage line.
   - Against the build: the jars jobs/pom.xml builds (name, version, main class inside, no Delta,
     CPU XGBoost only in the CPU jar), the Plumb CLI (jobs and options from `Plumb --help`) and
     the config keys (`Plumb keys`) of every --set and of every conf/*.yaml a recipe names. The
@@ -735,19 +737,27 @@ class Checker:
 
     # ---------------------------------------------------------------- spark-submit script
 
-    def check_submit_script(self, path):
+    def check_submit_script(self, path, gpu=True):
+        """A spark-submit script: cluster/gpu/submit-gpu.sh (the GPU jar) or
+        cluster/kubernetes/submit-k8s.sh (the CPU jar, Delta by --packages)."""
         text = open(path).read()
+        jar_name = self.gpu_jar_name if gpu else self.cpu_jar_name
         m = re.search(r"--class\s+(\S+)", text)
         if not m:
             self.error(path, "no --class")
         else:
-            self.check_main_class(path, m.group(1).strip("\"'"), self.gpu_jar_name)
-        if "-spark-submit-gpu.jar" not in text:
-            self.error(path, f"must submit {self.gpu_jar_name} (plumb-jobs-*-spark-submit-gpu.jar)")
-        if "extraClassPath" in text:
+            self.check_main_class(path, m.group(1).strip("\"'"), jar_name)
+        suffix = "-spark-submit-gpu.jar" if gpu else "-spark-submit.jar"
+        if suffix not in text:
+            self.error(path, f"must submit {jar_name} (plumb-jobs-*{suffix})")
+        if gpu and "extraClassPath" in text:
             self.error(path, "extraClassPath: the GPU jar has no XGBoost to hide; add the GPU XGBoost"
                              " jar with --jars only")
-        for usage in re.findall(r"^#\s+cluster/gpu/submit-gpu\.sh (.+)$", text, re.M):
+        for version in re.findall(r"io\.delta:delta-spark_[0-9.]+:([0-9][^\s\"',]*)", text):
+            if version != self.delta_version:
+                self.error(path, f"--packages names Delta {version}; the build has {self.delta_version}")
+        script = os.path.relpath(path, os.path.dirname(self.cluster_dir))
+        for usage in re.findall(r"^#\s+" + re.escape(script) + r" (.+)$", text, re.M):
             args = [a for a in shlex.split(usage) if a not in ("[--set", "key=value]...")]
             self.check_plumb_args(path, args)
         self.checked.append(self.rel(path))
@@ -763,6 +773,9 @@ class Checker:
         script = os.path.join(self.cluster_dir, "gpu", "submit-gpu.sh")
         if os.path.isfile(script):
             self.check_submit_script(script)
+        script = os.path.join(self.cluster_dir, "kubernetes", "submit-k8s.sh")
+        if os.path.isfile(script):
+            self.check_submit_script(script, gpu=False)
         if not self.checked:
             self.error(self.cluster_dir, "no recipes found (databricks/*.yml, emr/*.json, gpu/submit-gpu.sh)")
         # A config file two recipes name is reported once.

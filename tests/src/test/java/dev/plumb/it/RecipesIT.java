@@ -72,7 +72,8 @@ class RecipesIT {
         .contains("checked cluster/emr/add-job-flow-steps-cpu.json")
         .contains("checked cluster/emr/add-job-flow-steps-gpu.json")
         .contains("checked cluster/gpu/submit-gpu.sh")
-        .contains("recipes OK: 7 checked against plumb-jobs-")
+        .contains("checked cluster/kubernetes/submit-k8s.sh")
+        .contains("recipes OK: 8 checked against plumb-jobs-")
         .contains("-spark-submit-gpu.jar");
     assertThat(r.err()).doesNotContain("MISMATCH");
   }
@@ -98,16 +99,27 @@ class RecipesIT {
         "\"KeepJobFlowAliveWhenNoSteps\": true",
         "\"KeepClusterAlive\": true");
 
+    edit(
+        cluster.resolve("kubernetes/submit-k8s.sh"),
+        "--packages io.delta:delta-spark_2.12:3.3.2",
+        "--packages io.delta:delta-spark_2.12:3.2.0");
+    edit(
+        cluster.resolve("kubernetes/submit-k8s.sh"),
+        "submit-k8s.sh pipeline --conf",
+        "submit-k8s.sh pipeline --no-such-flag --conf");
+
     Result r = check("--cluster-dir", cluster.toString(), "--conf-dir", conf.toString());
 
     assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(1);
     List<String> mismatches = r.err().lines().filter(l -> l.startsWith("MISMATCH ")).toList();
-    // Exactly the four broken things, nothing else; the lists that follow an unknown option or
+    // Exactly the six broken things, nothing else; the lists that follow an unknown option or
     // field come from Plumb --help and botocore's EMR model, so only their start is fixed here.
     assertThat(mismatches)
         .as(r.err())
-        .hasSize(4)
+        .hasSize(6)
         .contains(
+            "MISMATCH cluster/kubernetes/submit-k8s.sh: --packages names Delta 3.2.0; the build has"
+                + " 3.3.2",
             "MISMATCH cluster/databricks/databricks.yml: resources.jobs.plumb_cpu.tasks[plumb]: main"
                 + " class dev.plumb.jobs.NoSuchMain is not in "
                 + cpuJar
@@ -129,8 +141,14 @@ class RecipesIT {
                     .startsWith(
                         "MISMATCH cluster/emr/run-job-flow-cpu.json: RunJobFlow: Unknown parameter"
                             + " in Instances: \"KeepClusterAlive\", must be one of: ")
-                    .contains("KeepJobFlowAliveWhenNoSteps"));
-    assertThat(r.err()).contains("recipes: 4 mismatch(es)");
+                    .contains("KeepJobFlowAliveWhenNoSteps"))
+        .anySatisfy(
+            l ->
+                assertThat(l)
+                    .startsWith(
+                        "MISMATCH cluster/kubernetes/submit-k8s.sh: unknown Plumb option"
+                            + " '--no-such-flag'"));
+    assertThat(r.err()).contains("recipes: 6 mismatch(es)");
   }
 
   static Path copy(Path from, Path to) throws IOException {
