@@ -33,13 +33,16 @@ class ConfFilesTest {
   }
 
   /**
-   * The platform configs (Databricks, EMR) name files on a volume or bucket where {@code conf/} is
-   * uploaded as a whole: each such file must be this repository's file under the same relative
-   * path; it is then checked from here, with the tables and work dir in a local folder.
+   * The platform configs (Databricks, EMR, Kubernetes) name files on a volume or bucket where
+   * {@code conf/} is uploaded as a whole: each such file must be this repository's file under the
+   * same relative path; it is then checked from here, with the tables and work dir in a local
+   * folder.
    */
   static List<String> platformOverrides(Path file) {
     String name = file.getFileName().toString();
-    if (!name.startsWith("databricks") && !name.startsWith("emr")) {
+    if (!name.startsWith("databricks")
+        && !name.startsWith("emr")
+        && !name.startsWith("kubernetes")) {
       return List.of();
     }
     PlumbConfig raw;
