@@ -171,7 +171,6 @@ final class ScoreStage {
     }
     long rowsQuarantined = tally.isNullAt(at) ? 0L : tally.getLong(at);
     long rowsScored = rowsRead - rowsQuarantined;
-    Novelty novelty = new Novelty(unseen, outsideRange);
     String key = spec.keyColumn();
     Dataset<Row> features = transform.apply(good);
     int iterations = meta.iterationEnd();
@@ -212,7 +211,7 @@ final class ScoreStage {
     json.put("rows_quarantined", rowsQuarantined);
     json.put("quarantined_by_reason", byReason);
     json.put("unseen_categories", unseen);
-    json.put("outside_training_range", novelty.outsideRange());
+    json.put("outside_training_range", outsideRange);
     json.put("contributions_top_k", topK);
     JsonFiles.write(report, json);
     Log.info(
@@ -224,7 +223,7 @@ final class ScoreStage {
             rowsQuarantined,
             byReason,
             unseen,
-            novelty.outsideRange(),
+            outsideRange,
             threshold,
             output));
     return new Result(
@@ -235,7 +234,7 @@ final class ScoreStage {
         rowsQuarantined,
         byReason,
         unseen,
-        novelty.outsideRange(),
+        outsideRange,
         threshold,
         dir,
         report);
@@ -254,14 +253,6 @@ final class ScoreStage {
     return expr(
         "try_cast(`" + c.name().replace("`", "``") + "` AS " + c.type().sparkType().sql() + ")");
   }
-
-  /**
-   * What the scored rows hold that training never saw, counted in one pass: per categorical feature
-   * the rows whose non-null value is not among its fitted levels, and per numeric raw input the
-   * rows whose value lies outside its training range. Both are scored (the unseen bucket, the
-   * trees' outer branches) and only counted.
-   */
-  record Novelty(Map<String, Long> unseen, Map<String, Long> outsideRange) {}
 
   /**
    * The novelty checks on scorable rows with these columns, by name: {@code unseen:<feature>} per
