@@ -171,6 +171,25 @@ public final class ConfigKeys {
         "",
         "Extra Delta/Parquet dataset (feature columns) to measure drift on; empty: none");
 
+    key(
+        "tune.spec",
+        Type.STRING,
+        "",
+        "plumb tune: the search space, budget and pruning (YAML, e.g. conf/tune/demo.yaml)");
+    key(
+        "compare.champion",
+        Type.STRING,
+        "",
+        "plumb compare/promote: the model to beat; empty: models:/<tracking.register_model>@"
+            + "<compare.alias>");
+    key("compare.alias", Type.STRING, "champion", "Registry alias promote moves to the winner");
+    key(
+        "compare.metric",
+        Type.STRING,
+        "roc_auc",
+        "Metric whose paired difference must be significant for promote: roc_auc |"
+            + " average_precision | log_loss | brier | accuracy | precision | recall | f1 | ece");
+
     key("tracking.mode", Type.STRING, "mlflow", "mlflow | none (--tracking overrides)");
     key("tracking.uri", Type.STRING, "", "MLflow tracking URI (default $MLFLOW_TRACKING_URI)");
     key("tracking.experiment", Type.STRING, "plumb", "MLflow experiment, created when missing");

@@ -64,11 +64,27 @@ final class EvaluateStage {
 
   private EvaluateStage() {}
 
-  @SuppressWarnings("unchecked")
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
-    EvalSpec spec = config.evalSpec();
     ModelStore models = TrainStage.modelStore(config);
     String modelDir = models.resolve(config.string("evaluate.model"));
+    return evaluate(spark, config, modelDir, null, modelDir);
+  }
+
+  /**
+   * Evaluates the model in {@code modelDir} on its feature set's test split.
+   *
+   * @param scored the test split already scored by this model ({@link ModelFiles#SCORE}), to reuse
+   *     one score pass; null to score it here
+   * @param reportDir where {@code evaluation.json} and {@code evaluation.html} go
+   */
+  static Result evaluate(
+      SparkSession spark,
+      PlumbConfig config,
+      String modelDir,
+      Dataset<Row> scored,
+      String reportDir) {
+    EvalSpec spec = config.evalSpec();
+    ModelStore models = new ModelStore(Storages.of(spark), Locations.parent(modelDir));
     ModelMetadata meta = models.metadata(modelDir);
     if (!config.thresholdPolicy().kind().equals("fixed")) {
       // The threshold chosen on validation at training; a model from before thresholds were
@@ -114,9 +130,11 @@ final class EvaluateStage {
     // Full mode scores the split once and every metric reuses the cached scores; fast mode is given
     // the unscored split and scores only its sample.
     Dataset<Row> predictions =
-        spec.mode() == EvalSpec.Mode.FAST
-            ? test
-            : scorer.score(test).persist(StorageLevel.MEMORY_AND_DISK());
+        scored != null
+            ? scored
+            : spec.mode() == EvalSpec.Mode.FAST
+                ? test
+                : scorer.score(test).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       Evaluator.Input input =
           new Evaluator.Input(
@@ -147,9 +165,9 @@ final class EvaluateStage {
       op.putIfAbsent("split", "none (a fixed number)");
       json.put("operating_point", op);
       json.putAll(report.toJson());
-      String reportPath = Locations.join(modelDir, REPORT);
+      String reportPath = Locations.join(reportDir, REPORT);
       JsonFiles.write(reportPath, json);
-      String htmlPath = Locations.join(modelDir, HTML);
+      String htmlPath = Locations.join(reportDir, HTML);
       JsonFiles.writeText(
           htmlPath,
           HtmlReport.render(
@@ -179,7 +197,9 @@ final class EvaluateStage {
                   : report.passed() ? "passed" : "FAILED " + report.failedGates()));
       return new Result(metrics, reportPath, htmlPath, report);
     } finally {
-      predictions.unpersist();
+      if (scored == null) {
+        predictions.unpersist();
+      }
     }
   }
 

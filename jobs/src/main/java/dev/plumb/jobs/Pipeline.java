@@ -37,6 +37,7 @@ final class Pipeline {
       FeaturesStage.Result features,
       TrainStage.Result train,
       EvaluateStage.Result evaluate,
+      TuneStage.Result tune,
       String runUrl,
       double seconds) {}
 
@@ -176,6 +177,86 @@ final class Pipeline {
         YamlDocs.toJson(profile));
   }
 
+  /** The search's trials and choice in the parent run (each trial is a child run). */
+  private static void logTune(RunTracker tracker, TuneStage.Result tune) {
+    Map<String, String> params = new LinkedHashMap<>();
+    tune.best().params().forEach((k, v) -> params.put("tune.best." + k, String.valueOf(v)));
+    tracker.logParams(params);
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("tune.trials", (double) tune.trials().size());
+    for (TuneStage.State state : TuneStage.State.values()) {
+      m.put(
+          "tune.trials_" + state.toString().toLowerCase(java.util.Locale.ROOT),
+          (double) tune.trials().stream().filter(t -> t.state() == state).count());
+    }
+    m.put("tune.best_trial", (double) tune.best().number());
+    m.put("validation." + tune.metric(), tune.best().value());
+    m.put("validation." + tune.metric() + ".defaults", tune.trials().get(0).value());
+    tracker.logMetrics(m, 0);
+    tracker.setTags(Map.of("plumb.tune.best_run_id", tune.best().runId()));
+    tracker.logArtifact(tune.report(), "tune");
+  }
+
+  /** The evaluation's metrics, tags and reports; enforces the gates when configured. */
+  private static void logEvaluate(
+      PlumbConfig config, RunTracker tracker, EvaluateStage.Result evaluate) {
+    tracker.logMetrics(evaluate.trackedMetrics(), 0);
+    tracker.setTags(
+        Map.of(
+            "plumb.evaluation_mode", evaluate.evaluation().mode().toString(),
+            "plumb.gates_passed", String.valueOf(evaluate.evaluation().passed())));
+    tracker.logArtifact(evaluate.report(), "evaluation");
+    tracker.logArtifact(evaluate.html(), "evaluation");
+    EvaluateStage.enforceGates(evaluate, config);
+  }
+
+  /** The trained model's history, resolved params, tags, and the MLflow model. */
+  private static void logTrain(
+      SparkSession spark,
+      PlumbConfig config,
+      RunTracker tracker,
+      TrainStage.Result train,
+      boolean all,
+      String runId) {
+    train.model().history().forEach(tracker::logMetricHistory);
+    tracker.logMetrics(
+        Map.of(
+            "train.best_iteration", (double) train.model().bestIteration(),
+            "train.rounds_trained", (double) train.model().roundsTrained()),
+        0);
+    if (train.operatingPoint() != null) {
+      OperatingPoint.Choice op = train.operatingPoint();
+      tracker.logMetrics(
+          Map.of(
+              "operating_point.threshold", op.threshold(),
+              "validation.precision_at_threshold", op.precision(),
+              "validation.recall_at_threshold", op.recall(),
+              "validation.f1_at_threshold", op.f1()),
+          0);
+      tracker.setTags(
+          Map.of(
+              "plumb.threshold_policy",
+              op.policy().toString(),
+              "plumb.threshold_reached",
+              String.valueOf(op.reached())));
+    }
+    tracker.setTags(Map.of("plumb.feature_set_version", train.featureSetVersion()));
+    // What XGBoost actually ran with (auto settings resolved by the preflight).
+    Map<String, String> resolved = new LinkedHashMap<>();
+    train.model().params().forEach((k, v) -> resolved.put("xgboost." + k, String.valueOf(v)));
+    tracker.logParams(resolved);
+    if (!all) {
+      String setDir = FeaturesStage.resolve(config, train.featureSetVersion());
+      tracker.logInputs(List.of(featureSetDataset(config, train.featureSetVersion(), setDir)));
+    }
+    Object device = train.model().params().get("device");
+    tracker.setTags(
+        Map.of("plumb.device", device == null ? config.string("train.device") : device.toString()));
+    if (!runId.isEmpty()) {
+      logModel(spark, config, tracker, train, runId);
+    }
+  }
+
   static Outcome run(
       String job,
       SparkSession spark,
@@ -230,69 +311,42 @@ final class Pipeline {
         tracker.logInputs(
             List.of(featureSetDataset(config, features.version().id(), features.directory())));
       }
+      TuneStage.Result tune = null;
+      if (job.equals("tune")) {
+        Log.Timed<TuneStage.Result> t =
+            Log.timed("stage tune", () -> TuneStage.run(spark, config, tracker));
+        tune = t.value();
+        durations.put("stage.tune.seconds", t.seconds());
+        train = tune.model();
+        logTune(tracker, tune);
+        logTrain(spark, config, tracker, train, false, runId);
+        evaluate = tune.evaluation();
+        logEvaluate(config, tracker, evaluate);
+      }
       if (all || job.equals("train")) {
         Log.Timed<TrainStage.Result> t =
             Log.timed("stage train", () -> TrainStage.run(spark, config, tracker));
         train = t.value();
         durations.put("stage.train.seconds", t.seconds());
-        train.model().history().forEach(tracker::logMetricHistory);
-        tracker.logMetrics(
-            Map.of(
-                "train.best_iteration", (double) train.model().bestIteration(),
-                "train.rounds_trained", (double) train.model().roundsTrained()),
-            0);
-        if (train.operatingPoint() != null) {
-          OperatingPoint.Choice op = train.operatingPoint();
-          tracker.logMetrics(
-              Map.of(
-                  "operating_point.threshold", op.threshold(),
-                  "validation.precision_at_threshold", op.precision(),
-                  "validation.recall_at_threshold", op.recall(),
-                  "validation.f1_at_threshold", op.f1()),
-              0);
-          tracker.setTags(
-              Map.of(
-                  "plumb.threshold_policy",
-                  op.policy().toString(),
-                  "plumb.threshold_reached",
-                  String.valueOf(op.reached())));
-        }
-        tracker.setTags(Map.of("plumb.feature_set_version", train.featureSetVersion()));
-        // What XGBoost actually ran with (auto settings resolved by the preflight).
-        Map<String, String> resolved = new LinkedHashMap<>();
-        train.model().params().forEach((k, v) -> resolved.put("xgboost." + k, String.valueOf(v)));
-        tracker.logParams(resolved);
-        if (!all) {
-          String setDir = FeaturesStage.resolve(config, train.featureSetVersion());
-          tracker.logInputs(List.of(featureSetDataset(config, train.featureSetVersion(), setDir)));
-        }
-        Object device = train.model().params().get("device");
-        tracker.setTags(
-            Map.of(
-                "plumb.device",
-                device == null ? config.string("train.device") : device.toString()));
-        if (!runId.isEmpty()) {
-          logModel(spark, config, tracker, train, runId);
-        }
+        logTrain(spark, config, tracker, train, all, runId);
       }
       if (all || job.equals("evaluate")) {
         Log.Timed<EvaluateStage.Result> t =
             Log.timed("stage evaluate", () -> EvaluateStage.run(spark, config, tracker));
         evaluate = t.value();
         durations.put("stage.evaluate.seconds", t.seconds());
-        tracker.logMetrics(evaluate.trackedMetrics(), 0);
-        tracker.setTags(
-            Map.of(
-                "plumb.evaluation_mode", evaluate.evaluation().mode().toString(),
-                "plumb.gates_passed", String.valueOf(evaluate.evaluation().passed())));
-        tracker.logArtifact(evaluate.report(), "evaluation");
-        tracker.logArtifact(evaluate.html(), "evaluation");
-        EvaluateStage.enforceGates(evaluate, config);
+        logEvaluate(config, tracker, evaluate);
       }
       tracker.logMetrics(durations, 0);
       ok = true;
       return new Outcome(
-          ingest, features, train, evaluate, tracker.runUrl(), (System.nanoTime() - start) / 1e9);
+          ingest,
+          features,
+          train,
+          evaluate,
+          tune,
+          tracker.runUrl(),
+          (System.nanoTime() - start) / 1e9);
     } finally {
       try {
         tracker.finish(ok);

@@ -25,7 +25,18 @@ public final class Plumb {
 
   static final List<String> JOBS =
       List.of(
-          "demo", "ingest", "features", "train", "evaluate", "pipeline", "score", "keys", "config");
+          "demo",
+          "ingest",
+          "features",
+          "train",
+          "evaluate",
+          "pipeline",
+          "tune",
+          "compare",
+          "promote",
+          "score",
+          "keys",
+          "config");
 
   private static final String USAGE =
       String.join(
@@ -43,6 +54,12 @@ public final class Plumb {
               + " validation",
           "  evaluate   score the test split once; fast or full evaluation, JSON + HTML report, gates",
           "  pipeline   ingest, features, train and evaluate as one tracked run",
+          "  tune       search XGBoost parameters (tune.spec) on the validation split; trials are"
+              + " child runs; the best trial's model is kept and evaluated once on test",
+          "  compare    --model REF: the candidate vs the champion (models:/NAME@champion) on the"
+              + " same test rows: paired bootstrap intervals of each metric's difference",
+          "  promote    --model REF: compare, then move the champion alias to the candidate if its"
+              + " gates pass and it is significantly better (--force --reason TEXT overrides)",
           "  score      score raw rows with a model (--model runs:/ID/model | models:/NAME@ALIAS |"
               + " models:/NAME/VERSION | a model folder) into a Delta table of predictions",
           "  keys       list every config key with its default and meaning",
@@ -63,6 +80,9 @@ public final class Plumb {
           "  --model REF          score: runs:/ID/model, models:/NAME@ALIAS, models:/NAME/VERSION"
               + " or a model folder",
           "  --contributions K    score: also the top K SHAP contributions per row (default 0)",
+          "  --champion REF       compare, promote: the model to beat (default"
+              + " models:/<tracking.register_model>@<compare.alias>)",
+          "  --reason TEXT        promote --force: why, recorded on the registry version",
           "  --help               this text");
 
   private Plumb() {}
@@ -146,6 +166,93 @@ public final class Plumb {
         out.println("run: " + tracker.runUrl());
       }
       return 0;
+    } finally {
+      tracker.finish(ok);
+    }
+  }
+
+  /**
+   * {@code plumb compare} and {@code plumb promote}: one tracked run; promote exits 1 when the
+   * candidate does not win (the alias stays where it was).
+   */
+  private static int compare(
+      Invocation inv, PlumbConfig config, RunTracker tracker, PrintStream out) {
+    String candidate = inv.options().get("--model");
+    boolean promote = inv.job().equals("promote");
+    String force = inv.options().getOrDefault("--reason", "");
+    if (promote && !(tracker instanceof MlflowTracker)) {
+      throw JobErrors.usage("promote moves a registry alias: run it with tracking on (MLflow)");
+    }
+    SparkSession spark = SparkSessions.create(config, "plumb-" + inv.job());
+    Log.showProgress();
+    tracker.retryFor(Duration.ofSeconds(config.integer("tracking.retry_budget_seconds")));
+    String runId = tracker.start("plumb-" + inv.job(), Map.of("plumb.job", inv.job()));
+    boolean ok = false;
+    try {
+      CompareStage.Result r = CompareStage.run(spark, config, tracker, candidate);
+      tracker.logParams(
+          Map.of(
+              "compare.candidate", candidate,
+              "compare.champion", r.champion(),
+              "compare.metric", r.metric()));
+      Map<String, Double> metrics = new java.util.LinkedHashMap<>(r.evaluation().trackedMetrics());
+      r.differences()
+          .forEach(
+              (k, d) -> {
+                metrics.put("compare." + k + ".difference", d.difference());
+                metrics.put("compare." + k + ".low", d.low());
+                metrics.put("compare." + k + ".high", d.high());
+              });
+      metrics.put("compare.rows", (double) r.rows());
+      tracker.logMetrics(metrics, 0);
+      tracker.setTags(
+          Map.of(
+              "plumb.compare.wins", String.valueOf(r.wins()),
+              "plumb.gates_passed", String.valueOf(r.gatesPassed())));
+      tracker.logArtifact(r.report(), "compare");
+      out.printf(
+          "%s: %s vs %s on %,d test rows: %s%n",
+          inv.job(),
+          candidate,
+          r.champion().isEmpty() ? "no champion" : r.champion(),
+          r.rows(),
+          r.verdict());
+      r.differences()
+          .forEach(
+              (k, d) ->
+                  out.printf(
+                      "  %-18s candidate %.6f  champion %.6f  difference %+.6f  [%+.6f, %+.6f]%s%n",
+                      k,
+                      d.a(),
+                      d.b(),
+                      d.difference(),
+                      d.low(),
+                      d.high(),
+                      r.gated().contains(k) ? "  (gated)" : ""));
+      out.println("report: " + r.report());
+      int code = 0;
+      if (promote) {
+        String version = CompareStage.promote(config, (MlflowTracker) tracker, r, force);
+        String name = CompareStage.registeredName(config) + "@" + config.string("compare.alias");
+        if (version.isEmpty()) {
+          out.println(
+              "promote: NOT promoted (" + r.verdict() + "); models:/" + name + " unchanged");
+          code = 1;
+        } else {
+          tracker.setTags(Map.of("plumb.promoted_version", version));
+          out.println(
+              "promote: models:/"
+                  + name
+                  + " -> version "
+                  + version
+                  + (force.isEmpty() || (r.wins() && r.gatesPassed()) ? "" : " (forced)"));
+        }
+      }
+      if (!runId.isEmpty()) {
+        out.println("run: " + tracker.runUrl());
+      }
+      ok = true;
+      return code;
     } finally {
       tracker.finish(ok);
     }
@@ -294,6 +401,9 @@ public final class Plumb {
       if (inv.job().equals("score")) {
         return score(inv, config, tracker, out);
       }
+      if (inv.job().equals("compare") || inv.job().equals("promote")) {
+        return compare(inv, config, tracker, out);
+      }
       SparkSession spark = SparkSessions.create(config, "plumb-" + inv.job());
       // Spark's log level is the platform's (or the launcher's log4j2 file's); Plumb's own logger
       // reports progress at INFO whatever it is.
@@ -421,7 +531,25 @@ public final class Plumb {
         }
         case "--set" -> sets.add(value(args, ++i, a));
         case "--tracking" -> sets.add("tracking.mode=" + value(args, ++i, a));
-        case "--force" -> sets.add("features.force=true");
+        case "--force" -> {
+          if (job.equals("promote")) {
+            options.put(a, "true");
+          } else {
+            sets.add("features.force=true");
+          }
+        }
+        case "--reason" -> {
+          if (!job.equals("promote")) {
+            throw JobErrors.usage(a + " is an option of 'promote --force' only");
+          }
+          options.put(a, value(args, ++i, a));
+        }
+        case "--champion" -> {
+          if (!job.equals("compare") && !job.equals("promote")) {
+            throw JobErrors.usage(a + " is an option of 'compare' and 'promote' only");
+          }
+          sets.add("compare.champion=" + value(args, ++i, a));
+        }
         case "--version" -> {
           if (!action.equals("apply")) {
             throw JobErrors.usage(a + " is an option of 'features apply' only");
@@ -434,7 +562,13 @@ public final class Plumb {
           }
           options.put(a, value(args, ++i, a));
         }
-        case "--model", "--contributions" -> {
+        case "--model" -> {
+          if (!List.of("score", "compare", "promote").contains(job)) {
+            throw JobErrors.usage(a + " is an option of 'score', 'compare' and 'promote' only");
+          }
+          options.put(a, value(args, ++i, a));
+        }
+        case "--contributions" -> {
           if (!job.equals("score")) {
             throw JobErrors.usage(a + " is an option of 'score' only");
           }
@@ -470,6 +604,18 @@ public final class Plumb {
       if (!k.matches("\\d{1,4}")) {
         throw JobErrors.usage(
             "--contributions takes a number of features (0 = none), not '" + k + "'");
+      }
+    }
+    if ((job.equals("compare") || job.equals("promote")) && !help) {
+      if (!options.containsKey("--model")) {
+        throw JobErrors.usage(job + " needs --model REF (the candidate)");
+      }
+      boolean force = options.containsKey("--force");
+      String reason = options.getOrDefault("--reason", "");
+      if (force != !reason.isBlank()) {
+        throw JobErrors.usage(
+            "promote --force needs --reason TEXT (recorded on the registry version), and --reason"
+                + " goes with --force");
       }
     }
     return new Invocation(job, action, conf, sets, help, options);

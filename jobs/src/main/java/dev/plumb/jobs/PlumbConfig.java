@@ -3,6 +3,7 @@ package dev.plumb.jobs;
 import dev.plumb.evaluation.EvalSpec;
 import dev.plumb.evaluation.EvalSpecLoader;
 import dev.plumb.evaluation.OperatingPoint;
+import dev.plumb.evaluation.PairedMetrics;
 import dev.plumb.features.FeatureSetSpec;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Secrets;
@@ -11,6 +12,7 @@ import dev.plumb.features.io.YamlDocs;
 import dev.plumb.training.ModelFormat;
 import dev.plumb.training.ScalePosWeight;
 import dev.plumb.training.TrainingSpec;
+import dev.plumb.training.TuneSpec;
 import dev.plumb.training.XGBoostPassThrough;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -229,6 +231,31 @@ public final class PlumbConfig {
     } catch (RuntimeException e) {
       throw JobErrors.badSetting("evaluate.spec", origin("evaluate.spec"), e.getMessage());
     }
+    if (!string("tune.spec").isEmpty()) {
+      try {
+        tuneSpec();
+      } catch (RuntimeException e) {
+        throw JobErrors.badSetting("tune.spec", origin("tune.spec"), e.getMessage());
+      }
+    }
+    if (!PairedMetrics.NAMES.contains(string("compare.metric"))) {
+      throw JobErrors.badChoice(
+          "compare.metric",
+          string("compare.metric"),
+          origin("compare.metric"),
+          PairedMetrics.NAMES);
+    }
+  }
+
+  /** {@code tune.spec}, read and parsed. */
+  TuneSpec tuneSpec() {
+    String file = string("tune.spec");
+    if (file.isEmpty()) {
+      throw JobErrors.usage(
+          "plumb tune needs a search space: set tune.spec to a YAML file (conf/tune/demo.yaml is"
+              + " an example)");
+    }
+    return TuneSpec.load(storage(), resolveSpec(file, storage()));
   }
 
   /** Keys that hold a location on some filesystem. */
@@ -244,7 +271,8 @@ public final class PlumbConfig {
           "train.model_dir",
           "evaluate.model",
           "evaluate.spec",
-          "evaluate.drift_input");
+          "evaluate.drift_input",
+          "tune.spec");
 
   private void choice(String key, List<String> choices) {
     String v = string(key).trim().toLowerCase(Locale.ROOT);

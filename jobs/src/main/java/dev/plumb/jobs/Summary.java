@@ -32,6 +32,20 @@ final class Summary {
               "  feature set        %s (%s)%n",
               o.features().version(), o.features().built() ? "built" : "reused from the store"));
     }
+    if (o.tune() != null) {
+      TuneStage.Result t = o.tune();
+      sb.append(
+          String.format(
+              "  tune               %d trials; best trial %d %s: validation %s %.6f (defaults"
+                  + " %.6f)%n  tune report        %s%n",
+              t.trials().size(),
+              t.best().number(),
+              t.best().params(),
+              t.metric(),
+              t.best().value(),
+              t.trials().get(0).value(),
+              t.report()));
+    }
     if (o.train() != null) {
       sb.append(
           String.format(

@@ -50,10 +50,28 @@ final class TrainStage {
     return config.pathOr("train.model_dir", "models");
   }
 
+  /**
+   * What every training of one feature set reads: the stored set, its fitted transform, the train
+   * and validation splits (never the test split) and the cluster's facts.
+   */
+  record Inputs(
+      String featureDir,
+      String featureVersion,
+      FittedTransform transform,
+      String label,
+      Dataset<Row> train,
+      Dataset<Row> validation,
+      ClusterFacts facts) {}
+
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
-    TrainingSpec requested = config.trainingSpec();
+    Inputs in = inputs(spark, config);
+    TrainingSpec spec = Preflight.check(config.trainingSpec(), in.facts());
+    return save(spark, config, in, spec, fit(spark, in, spec));
+  }
+
+  /** Reads the feature set {@code train.feature_set_version} names and waits for executors. */
+  static Inputs inputs(SparkSession spark, PlumbConfig config) {
     String featureDir = FeaturesStage.resolve(config, config.string("train.feature_set_version"));
-    String featureVersion = Locations.name(featureDir);
     FittedTransform transform = FeaturesStage.featureStore(config).transform(featureDir);
     String label = config.string("features.label");
     Dataset<Row> table = spark.read().format("delta").load(FeatureStore.data(featureDir));
@@ -62,8 +80,15 @@ final class TrainStage {
     XGBoostTrainer.checkSchema(table.schema(), label, transform.featureNames());
     ClusterFacts facts =
         awaitExecutors(
-            spark, requested.numWorkers(), config.integer("train.executor_wait_seconds"));
-    TrainingSpec spec = Preflight.check(requested, facts);
+            spark,
+            config.trainingSpec().numWorkers(),
+            config.integer("train.executor_wait_seconds"));
+    return new Inputs(
+        featureDir, Locations.name(featureDir), transform, label, train, validation, facts);
+  }
+
+  /** Trains one model on the train split, early-stopping on validation, under the watchdog. */
+  static TrainedModel fit(SparkSession spark, Inputs in, TrainingSpec spec) {
     Log.info("train: " + dev.plumb.training.XGBoostBuild.current().describe());
     Log.info(
         String.format(
@@ -74,11 +99,13 @@ final class TrainStage {
             spec.nthread(),
             spec.device(),
             spec.numRound(),
-            featureVersion));
+            in.featureVersion()));
     TrainedModel model;
     try (TrainWatchdog watchdog = TrainWatchdog.start(spark.sparkContext())) {
       try {
-        model = XGBoostTrainer.train(train, validation, spec, label, transform.featureNames());
+        model =
+            XGBoostTrainer.train(
+                in.train(), in.validation(), spec, in.label(), in.transform().featureNames());
       } catch (Exception e) { // Scala code throws SparkException (checked) without declaring it
         throw watchdog.explain(e);
       }
@@ -86,24 +113,33 @@ final class TrainStage {
     Log.info(
         String.format(
             "train: %d rounds, best iteration %d", model.roundsTrained(), model.bestIteration()));
+    return model;
+  }
 
+  /**
+   * Writes the model to the store (booster, metadata with the operating point chosen on validation,
+   * transform, MLflow files) and marks it the latest.
+   */
+  static Result save(
+      SparkSession spark, PlumbConfig config, Inputs in, TrainingSpec spec, TrainedModel model) {
     String id =
-        featureVersion
+        in.featureVersion()
             + "-"
             + LocalDateTime.now(ZoneOffset.UTC)
                 .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS"));
     ModelStore store = new ModelStore(Storages.of(spark), modelRoot(config));
     String dir = store.dir(id);
-    ModelMetadata meta = ModelMetadata.of(model, label, featureVersion, spec.modelFormat());
+    ModelMetadata meta =
+        ModelMetadata.of(model, in.label(), in.featureVersion(), spec.modelFormat());
     OperatingPoint.Choice point = null;
     if (spec.task() == TrainingSpec.Task.BINARY) {
-      point = operatingPoint(config, model, validation, label);
+      point = operatingPoint(config, model, in.validation(), in.label());
       meta = meta.withOperatingPoint(point.toJson());
     }
-    store.write(dir, model.booster(), spec.modelFormat(), transform, meta);
+    store.write(dir, model.booster(), spec.modelFormat(), in.transform(), meta);
     MlflowModelFiles.writeMlmodel(dir, model.featureNames());
     store.markLatest(dir);
-    return new Result(dir, model, featureVersion, point);
+    return new Result(dir, model, in.featureVersion(), point);
   }
 
   /**

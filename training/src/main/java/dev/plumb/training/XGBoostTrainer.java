@@ -185,7 +185,8 @@ public final class XGBoostTrainer {
     return all;
   }
 
-  static boolean higherIsBetter(String metric) {
+  /** Whether a larger value of this XGBoost eval metric is better (auc, aucpr, map, ndcg). */
+  public static boolean higherIsBetter(String metric) {
     return metric.startsWith("auc") || metric.startsWith("map") || metric.startsWith("ndcg");
   }
 

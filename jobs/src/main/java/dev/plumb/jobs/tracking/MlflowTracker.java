@@ -61,6 +61,7 @@ public final class MlflowTracker implements RunTracker {
   private MlflowHttp http;
   private MlflowClient cliClient;
   private String runId;
+  private String parentRunId;
   private String experimentId;
   private String artifactUri;
   private MlflowHttp.Failure lost;
@@ -123,11 +124,24 @@ public final class MlflowTracker implements RunTracker {
   }
 
   @Override
+  public RunTracker child() {
+    if (runId == null) {
+      throw new IllegalStateException("Cannot start a child run before the parent run");
+    }
+    MlflowTracker child = new MlflowTracker(uri, experimentName, timeout, http.retryBudget(), env);
+    child.parentRunId = runId;
+    return child;
+  }
+
+  @Override
   public String start(String runName, Map<String, String> tags) {
     checkReachable();
     experimentId = experimentId();
     Map<String, String> all = new LinkedHashMap<>(tags);
     all.putIfAbsent("mlflow.runName", runName);
+    if (parentRunId != null) {
+      all.put("mlflow.parentRunId", parentRunId);
+    }
     ObjectNode body = JSON.createObjectNode();
     body.put("experiment_id", experimentId);
     body.put("run_name", runName);
@@ -453,6 +467,83 @@ public final class MlflowTracker implements RunTracker {
                 ? source.substring(source.indexOf("/artifacts/") + "/artifacts/".length())
                 : "model";
     return new String[] {runId, path};
+  }
+
+  /**
+   * The version behind {@code models:/NAME@ALIAS}, or "" when the model or the alias does not exist
+   * (yet).
+   */
+  public String aliasVersion(String name, String alias) {
+    try {
+      return http.get(
+              "resolve models:/" + name + "@" + alias,
+              "registered-models/alias",
+              Map.of("name", name, "alias", alias))
+          .path("model_version")
+          .path("version")
+          .asText();
+    } catch (MlflowHttp.Failure f) {
+      if (f.status() == 404
+          || f.errorCode().equals("RESOURCE_DOES_NOT_EXIST")
+          || f.errorCode().equals("INVALID_PARAMETER_VALUE")) {
+        return "";
+      }
+      throw f;
+    }
+  }
+
+  /** Points {@code alias} of the registered model at {@code version}. */
+  public void setAlias(String name, String alias, String version) {
+    http.post(
+        "set alias '" + alias + "' of registered model '" + name + "' to version " + version,
+        "registered-models/alias",
+        Map.of("name", name, "alias", alias, "version", version));
+  }
+
+  /** Sets tags on one version of a registered model. */
+  public void setModelVersionTags(String name, String version, Map<String, String> tags) {
+    tags.forEach(
+        (k, v) ->
+            http.post(
+                "tag version " + version + " of registered model '" + name + "'",
+                "model-versions/set-tag",
+                Map.of("name", name, "version", version, "key", k, "value", v)));
+  }
+
+  /**
+   * Registers the model another run logged under {@code artifactPath} as a new version of {@code
+   * name} (creating the registered model when missing); returns the version.
+   */
+  public String registerRunModel(String runId, String artifactPath, String name) {
+    String root =
+        http.get("look up run " + runId, "runs/get", Map.of("run_id", runId))
+            .path("run")
+            .path("info")
+            .path("artifact_uri")
+            .asText();
+    try {
+      http.post(
+          "create registered model '" + name + "'",
+          "registered-models/create",
+          Map.of("name", name));
+    } catch (MlflowHttp.Failure f) {
+      if (!f.errorCode().equals("RESOURCE_ALREADY_EXISTS")) {
+        throw f;
+      }
+    }
+    return http.post(
+            "create a version of registered model '" + name + "'",
+            "model-versions/create",
+            Map.of(
+                "name",
+                name,
+                "source",
+                MlflowHttp.stripSlash(root) + "/" + artifactPath,
+                "run_id",
+                runId))
+        .path("model_version")
+        .path("version")
+        .asText();
   }
 
   private static String proxyPath(String root, String relative) {

@@ -27,6 +27,14 @@ public interface RunTracker extends AutoCloseable {
   /** How long a call may keep retrying before the run gives up on the server. */
   default void retryFor(java.time.Duration budget) {}
 
+  /**
+   * A tracker for one child run of this one (a tuning trial): its {@link #start} nests the run
+   * under this run in the tracking UI. Call after {@link #start}.
+   */
+  default RunTracker child() {
+    return this;
+  }
+
   /** Starts the run; returns its id ("" when not tracking). */
   String start(String runName, Map<String, String> tags);
 
