@@ -263,9 +263,21 @@ final class Pipeline {
       PlumbConfig config,
       RunTracker tracker,
       String resolvedConfig) {
+    return run(job, spark, config, tracker, resolvedConfig, Map.of());
+  }
+
+  /** {@link #run} with more tags on the run (e.g. the run a reproduction re-executes). */
+  static Outcome run(
+      String job,
+      SparkSession spark,
+      PlumbConfig config,
+      RunTracker tracker,
+      String resolvedConfig,
+      Map<String, String> extraTags) {
     long start = System.nanoTime();
     Map<String, String> tags = new LinkedHashMap<>(Provenance.tags(spark));
     tags.put("plumb.job", job);
+    tags.putAll(extraTags);
     tracker.retryFor(Duration.ofSeconds(config.integer("tracking.retry_budget_seconds")));
     String runId = tracker.start("plumb-" + job, tags);
     boolean ok = false;

@@ -34,6 +34,7 @@ public final class Plumb {
           "tune",
           "compare",
           "promote",
+          "reproduce",
           "score",
           "keys",
           "config");
@@ -60,6 +61,9 @@ public final class Plumb {
               + " same test rows: paired bootstrap intervals of each metric's difference",
           "  promote    --model REF: compare, then move the champion alias to the candidate if its"
               + " gates pass and it is significantly better (--force --reason TEXT overrides)",
+          "  reproduce  runs:/ID: re-execute a tracked run from its logged config after checking"
+              + " the input's data fingerprint; reports whether model bytes and metrics are"
+              + " identical (exit 1 when not)",
           "  score      score raw rows with a model (--model runs:/ID/model | models:/NAME@ALIAS |"
               + " models:/NAME/VERSION | a model folder) into a Delta table of predictions",
           "  keys       list every config key with its default and meaning",
@@ -258,6 +262,39 @@ public final class Plumb {
     }
   }
 
+  /** {@code plumb reproduce runs:/ID}: exit 0 when model bytes and metrics are identical. */
+  private static int reproduce(
+      Invocation inv,
+      PlumbConfig config,
+      RunTracker tracker,
+      Map<String, String> env,
+      PrintStream out) {
+    if (!(tracker instanceof MlflowTracker current)) {
+      throw JobErrors.usage("reproduce reads the run from MLflow: run it with tracking on");
+    }
+    String id = ReproduceStage.runId(inv.options().get("--run"));
+    MlflowTracker.LoggedRun original = current.loggedRun(id);
+    PlumbConfig logged = ReproduceStage.loggedConfig(current, id, config, inv.sets(), env);
+    try (RunTracker again = tracker(logged, env)) {
+      SparkSession spark = SparkSessions.create(logged, "plumb-reproduce");
+      Log.showProgress();
+      String resolved = Locations.join(logged.workDir(), "reports", "resolved-config.yaml");
+      JsonFiles.writeText(resolved, resolvedYaml(logged));
+      ReproduceStage.Result r =
+          ReproduceStage.run(spark, logged, (MlflowTracker) again, original, resolved);
+      out.print(Summary.render("reproduce", r.outcome()));
+      out.printf(
+          "  reproduces         run %s%s%n  model bytes        %s%n  metrics            %s%n"
+              + "  reproduce report   %s%n",
+          id,
+          r.codeChanged() ? " (at another git commit)" : "",
+          r.modelIdentical() ? "identical" : "DIFFERENT",
+          r.differentMetrics().isEmpty() ? "identical" : "DIFFERENT: " + r.differentMetrics(),
+          r.report());
+      return r.identical() ? 0 : 1;
+    }
+  }
+
   /** True for the driver of {@code spark-submit --deploy-mode cluster}. */
   static boolean clusterDeployMode() {
     return "cluster".equals(System.getProperty("spark.submit.deployMode"));
@@ -404,6 +441,9 @@ public final class Plumb {
       if (inv.job().equals("compare") || inv.job().equals("promote")) {
         return compare(inv, config, tracker, out);
       }
+      if (inv.job().equals("reproduce")) {
+        return reproduce(inv, config, tracker, env, out);
+      }
       SparkSession spark = SparkSessions.create(config, "plumb-" + inv.job());
       // Spark's log level is the platform's (or the launcher's log4j2 file's); Plumb's own logger
       // reports progress at INFO whatever it is.
@@ -522,6 +562,10 @@ public final class Plumb {
       first = 2;
     }
     Map<String, String> options = new java.util.LinkedHashMap<>();
+    if (job.equals("reproduce") && args.length > 1 && !args[1].startsWith("-")) {
+      options.put("--run", args[1]);
+      first = 2;
+    }
     for (int i = first; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -581,6 +625,8 @@ public final class Plumb {
             conf = a.substring(7);
           } else if (a.startsWith("--tracking=")) {
             sets.add("tracking.mode=" + a.substring(11));
+          } else if (job.equals("reproduce") && a.startsWith("runs:/")) {
+            options.put("--run", a);
           } else {
             throw JobErrors.usage("unknown option '" + a + "'");
           }
@@ -605,6 +651,9 @@ public final class Plumb {
         throw JobErrors.usage(
             "--contributions takes a number of features (0 = none), not '" + k + "'");
       }
+    }
+    if (job.equals("reproduce") && !help && !options.containsKey("--run")) {
+      throw JobErrors.usage("reproduce needs the run: plumb reproduce runs:/RUN_ID");
     }
     if ((job.equals("compare") || job.equals("promote")) && !help) {
       if (!options.containsKey("--model")) {

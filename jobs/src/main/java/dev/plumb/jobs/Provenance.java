@@ -14,7 +14,7 @@ final class Provenance {
 
   static Map<String, String> tags(SparkSession spark) {
     Map<String, String> tags = new LinkedHashMap<>();
-    String commit = git("rev-parse", "HEAD");
+    String commit = commit();
     if (!commit.isEmpty()) {
       tags.put("mlflow.source.git.commit", commit);
       tags.put("plumb.git.dirty", String.valueOf(!git("status", "--porcelain").isEmpty()));
@@ -33,6 +33,11 @@ final class Provenance {
     tags.put("plumb.delta_version", BuildInfo.get("delta.version"));
     tags.put("plumb.spark_master", spark.sparkContext().master());
     return tags;
+  }
+
+  /** The git commit of the working directory, or "" outside a git checkout. */
+  static String commit() {
+    return git("rev-parse", "HEAD");
   }
 
   static String version() {

@@ -1,5 +1,8 @@
 package dev.plumb.it;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.when;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,6 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -40,6 +46,7 @@ class LifecycleIT {
   @TempDir static Path work;
   static MlflowServer mlflow;
   static Path evalSpec;
+  static String weakRunId;
 
   record Outcome(int code, String out, String err) {}
 
@@ -74,6 +81,8 @@ class LifecycleIT {
     all.add("tracking.register_model=" + MODEL);
     for (int i = 0; i < sets.length; i++) {
       if (sets[i].equals("--force")) {
+        args.add(sets[i]);
+      } else if (sets[i].startsWith("runs:/")) {
         args.add(sets[i]);
       } else if (sets[i].startsWith("--")) {
         args.add(sets[i]);
@@ -126,6 +135,7 @@ class LifecycleIT {
     // Version 1: a weak model (3 rounds of depth-2 trees) on the demo data.
     Outcome weak = plumb("demo", "train.num_round=3", "train.max_depth=2");
     assertThat(weak.code()).as(weak.out() + weak.err()).isZero();
+    weakRunId = runId(weak);
 
     // No champion yet: the first model that passes its gates becomes it.
     Outcome first = plumb("promote", "--model", "models:/" + MODEL + "/1");
@@ -246,5 +256,61 @@ class LifecycleIT {
     assertThat(metrics.get("validation.logloss"))
         .isLessThanOrEqualTo(metrics.get("validation.logloss.defaults"));
     assertThat(mlflow.artifactPaths(parent)).contains("model/MLmodel", "tune/tune-report.json");
+  }
+
+  @Test
+  @Order(3)
+  void reproduceGivesTheSameModelBytesAndStopsWhenOneInputRowChanged(SparkSession spark)
+      throws Exception {
+    Outcome again = plumb("reproduce", "runs:/" + weakRunId);
+    assertThat(again.code()).as(again.out() + again.err()).isZero();
+    assertThat(again.out())
+        .contains("reproduces         run " + weakRunId)
+        .containsPattern("model bytes\\s+identical")
+        .containsPattern("metrics\\s+identical");
+    String newRun = runId(again);
+    assertThat(newRun).isNotEqualTo(weakRunId);
+    Map<String, String> tags =
+        MlflowServer.pairs(
+            mlflow
+                .get("/api/2.0/mlflow/runs/get", "run_id", newRun)
+                .get("run")
+                .get("data")
+                .get("tags"));
+    assertThat(tags)
+        .containsEntry("plumb.reproduces", weakRunId)
+        .containsEntry("plumb.reproduced.model_identical", "true")
+        .containsEntry("plumb.reproduced.metrics_identical", "true");
+    assertThat(mlflow.artifact(newRun, "model/model.ubj"))
+        .isEqualTo(mlflow.artifact(weakRunId, "model/model.ubj"));
+
+    // One row of one input file changed: the fingerprint no longer matches, and the file is named.
+    Path file;
+    try (var files = Files.walk(work.resolve("demo-data"))) {
+      file =
+          files.filter(p -> p.toString().endsWith(".parquet")).sorted().findFirst().orElseThrow();
+    }
+    Dataset<Row> rows = spark.read().parquet(file.toString());
+    long firstId = rows.agg(min("id")).first().getLong(0);
+    Path rewritten = work.resolve("rewritten");
+    rows.withColumn(
+            "amount",
+            when(col("id").equalTo(firstId), col("amount").plus(1)).otherwise(col("amount")))
+        .coalesce(1)
+        .write()
+        .parquet(rewritten.toString());
+    Path part;
+    try (var files = Files.list(rewritten)) {
+      part = files.filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow();
+    }
+    Files.copy(part, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    // Hadoop's local filesystem checks a file against its .crc sibling: the old one no longer fits.
+    Files.deleteIfExists(file.resolveSibling("." + file.getFileName() + ".crc"));
+    Outcome changed = plumb("reproduce", "runs:/" + weakRunId);
+    assertThat(changed.code()).as(changed.out() + changed.err()).isEqualTo(1);
+    assertThat(changed.err())
+        .contains("data fingerprint changed")
+        .containsPattern(
+            "changed /?" + Pattern.quote(work.resolve("demo-data").relativize(file).toString()));
   }
 }

@@ -89,6 +89,35 @@ public final class IngestRun {
       Map<String, Object> source,
       Function<Set<String>, Dataset<Row>> readFiles) {}
 
+  /**
+   * The fingerprint ingest would record for this input now: files listed and their footers read, no
+   * rows read.
+   */
+  public static DataFingerprint fingerprint(
+      SparkSession spark, IngestSettings settings, DataContract contract) {
+    return switch (settings.format()) {
+      case PARQUET -> parquet(spark, settings, contract).fingerprint();
+      case DELTA -> delta(spark, settings, contract).fingerprint();
+    };
+  }
+
+  /** A fingerprint's parts as the ingest report records them, to name what changed later. */
+  public static Map<String, Object> fingerprintParts(DataFingerprint f) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("kind", f.kind());
+    m.put("contract_hash", f.contractHash());
+    if (f.tableId() != null) {
+      m.put("table_id", f.tableId());
+      m.put("table_version", f.tableVersion());
+    }
+    m.put(
+        "files",
+        f.files().stream()
+            .map(e -> Map.of("path", e.path(), "size", e.size(), "digest", e.digest()))
+            .toList());
+    return m;
+  }
+
   /** Ingests {@code settings.inputRoots()} under {@code contract}; see the class comment. */
   public static Result run(SparkSession spark, IngestSettings settings, DataContract contract) {
     ContractValidator validator = new ContractValidator(contract);
@@ -193,6 +222,7 @@ public final class IngestRun {
               .toList());
       report.put("casts", input.casts());
       report.put("bytes_read", input.fingerprint().totalBytes());
+      report.put("fingerprint_parts", fingerprintParts(input.fingerprint()));
       report.put("quarantined_by_reason", byReason);
       report.put("columns", validator.report(written.statistics()));
       report.put("contract", contract.name());

@@ -470,6 +470,47 @@ public final class MlflowTracker implements RunTracker {
   }
 
   /**
+   * A finished run as it was logged: what {@code plumb reproduce} re-executes from.
+   *
+   * @param runId the run
+   * @param status its status (FINISHED, FAILED, ...)
+   * @param params its params
+   * @param tags its tags
+   * @param metrics the latest value of each metric
+   */
+  public record LoggedRun(
+      String runId,
+      String status,
+      Map<String, String> params,
+      Map<String, String> tags,
+      Map<String, Double> metrics) {}
+
+  /** Sets tags on any run (a finished one too). */
+  public void setRunTags(String id, Map<String, String> tags) {
+    tags.forEach(
+        (k, v) ->
+            http.post("tag run " + id, "runs/set-tag", Map.of("run_id", id, "key", k, "value", v)));
+  }
+
+  /** Reads a run's params, tags and metrics. */
+  public LoggedRun loggedRun(String id) {
+    JsonNode run = http.get("look up run " + id, "runs/get", Map.of("run_id", id)).path("run");
+    Map<String, String> params = new LinkedHashMap<>();
+    run.path("data")
+        .path("params")
+        .forEach(n -> params.put(n.path("key").asText(), n.path("value").asText()));
+    Map<String, String> tags = new LinkedHashMap<>();
+    run.path("data")
+        .path("tags")
+        .forEach(n -> tags.put(n.path("key").asText(), n.path("value").asText()));
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    run.path("data")
+        .path("metrics")
+        .forEach(n -> metrics.put(n.path("key").asText(), n.path("value").asDouble()));
+    return new LoggedRun(id, run.path("info").path("status").asText(), params, tags, metrics);
+  }
+
+  /**
    * The version behind {@code models:/NAME@ALIAS}, or "" when the model or the alias does not exist
    * (yet).
    */
