@@ -171,6 +171,19 @@ public final class ConfigKeys {
         "",
         "Extra Delta/Parquet dataset (feature columns) to measure drift on; empty: none");
 
+    key(
+        "monitor.spec",
+        Type.STRING,
+        "",
+        "Monitor spec YAML: gates on plumb monitor's drift, null, unseen-category, score and"
+            + " contract metrics (conf/monitor/demo.yaml; empty: built-in defaults)");
+    key(
+        "monitor.pushgateway_url",
+        Type.STRING,
+        "",
+        "Prometheus Pushgateway (http[s]://host:9091) plumb monitor PUTs its gauges to, grouped by"
+            + " job plumb_monitor and the model; empty: do not push");
+
     key("tracking.mode", Type.STRING, "mlflow", "mlflow | none (--tracking overrides)");
     key("tracking.uri", Type.STRING, "", "MLflow tracking URI (default $MLFLOW_TRACKING_URI)");
     key("tracking.experiment", Type.STRING, "plumb", "MLflow experiment, created when missing");

@@ -72,7 +72,12 @@ final class ModelSource {
               + "/model",
           null);
     }
-    for (String f : List.of(ModelStore.MODEL_FILE, ModelStore.MODEL_META, ModelStore.TRANSFORM)) {
+    List<String> copied = new java.util.ArrayList<>(files);
+    // The training reference of plumb monitor: models logged before it existed have none.
+    if (there.contains(ModelStore.REFERENCE)) {
+      copied.add(ModelStore.REFERENCE);
+    }
+    for (String f : copied) {
       storage.write(Locations.join(target, f), mlflow.downloadArtifact(runId, path + "/" + f));
     }
     Log.info("score: model " + ref + " copied from run " + runId + " to " + target);
