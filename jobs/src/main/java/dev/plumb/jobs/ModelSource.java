@@ -10,10 +10,10 @@ import dev.plumb.training.ModelStore;
 import java.util.List;
 
 /**
- * Where {@code plumb score} finds its model: a model folder (any filesystem), a run's logged model
- * ({@code runs:/ID/model}) or a registered one ({@code models:/NAME@ALIAS}, {@code
- * models:/NAME/VERSION}); MLflow models are copied into {@code <work_dir>/score-models/<run>/}
- * first, so scoring reads the very files that were logged.
+ * Where {@code plumb score} and {@code plumb monitor} find their model: a model folder (any
+ * filesystem), a run's logged model ({@code runs:/ID/model}) or a registered one ({@code
+ * models:/NAME@ALIAS}, {@code models:/NAME/VERSION}); MLflow models are copied into {@code
+ * <work_dir>/score-models/<run>/} first, so scoring reads the very files that were logged.
  */
 final class ModelSource {
 
