@@ -74,6 +74,19 @@ public final class Drift {
    * cut[i-1] with open ends.
    */
   public static Map<String, double[]> shares(Dataset<Row> data, Bins bins) {
+    return tally(data, bins).shares();
+  }
+
+  /**
+   * The rows counted and the share of them per bin and feature (see {@link #shares}).
+   *
+   * @param rows the rows of the dataset
+   * @param shares per feature, the share of rows per bin (all zero when there are no rows)
+   */
+  public record Tally(long rows, Map<String, double[]> shares) {}
+
+  /** {@link #shares} and the row count, in the same single pass over {@code data}. */
+  public static Tally tally(Dataset<Row> data, Bins bins) {
     List<Column> aggs = new ArrayList<>();
     aggs.add(count(lit(1)));
     for (Map.Entry<String, double[]> e : bins.cuts().entrySet()) {
@@ -92,7 +105,8 @@ public final class Drift {
       }
     }
     Row r = data.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
-    double n = r.getLong(0);
+    long rows = r.getLong(0);
+    double n = rows;
     Map<String, double[]> out = new LinkedHashMap<>();
     int j = 1;
     for (Map.Entry<String, double[]> e : bins.cuts().entrySet()) {
@@ -102,11 +116,14 @@ public final class Drift {
       }
       out.put(e.getKey(), s);
     }
-    return out;
+    return new Tally(rows, out);
   }
 
-  /** PSI of two share vectors. */
-  static double psi(double[] reference, double[] target) {
+  /**
+   * PSI of two share vectors over the same bins: sum of (t - r) * ln(t / r), shares floored at
+   * {@value #FLOOR}; bins empty on both sides count nothing.
+   */
+  public static double psi(double[] reference, double[] target) {
     double total = 0;
     for (int i = 0; i < reference.length; i++) {
       if (reference[i] == 0 && target[i] == 0) {

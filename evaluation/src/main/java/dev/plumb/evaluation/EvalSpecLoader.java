@@ -119,17 +119,8 @@ public final class EvalSpecLoader {
               num(m, "delta", 1, origin),
               num(m, "tolerance", 1e-6, origin)));
     }
-    List<Gate> gates = new ArrayList<>();
-    for (Map<String, Object> g :
-        list(top, "gates", Set.of("name", "metric", "at_least", "at_most", "baseline"), origin)) {
-      gates.add(
-          new Gate(
-              g.get("name") == null ? null : String.valueOf(g.get("name")),
-              YamlDocs.string(g, "metric", origin),
-              g.get("at_least") == null ? null : num(g, "at_least", 0, origin),
-              g.get("at_most") == null ? null : num(g, "at_most", 0, origin),
-              g.get("baseline") == null ? null : String.valueOf(g.get("baseline"))));
-    }
+    List<Gate> gates =
+        gates(top, Set.of("name", "metric", "at_least", "at_most", "baseline"), origin);
     return new EvalSpec(
         top.get("mode") == null ? d.mode() : EvalSpec.Mode.parse(String.valueOf(top.get("mode"))),
         d.threshold(),
@@ -161,6 +152,30 @@ public final class EvalSpecLoader {
             invariance,
             directional),
         gates);
+  }
+
+  /**
+   * The {@code gates:} list of a spec's top level (null or absent: none), each entry with {@code
+   * metric} and {@code at_least} and/or {@code at_most}, optionally a {@code name}; without a
+   * {@code baseline} key, since only an evaluation has baselines. Unknown keys are rejected with
+   * the valid ones.
+   */
+  public static List<Gate> absoluteGates(Map<String, Object> top, String origin) {
+    return gates(top, Set.of("name", "metric", "at_least", "at_most"), origin);
+  }
+
+  private static List<Gate> gates(Map<String, Object> top, Set<String> keys, String origin) {
+    List<Gate> gates = new ArrayList<>();
+    for (Map<String, Object> g : list(top, "gates", keys, origin)) {
+      gates.add(
+          new Gate(
+              g.get("name") == null ? null : String.valueOf(g.get("name")),
+              YamlDocs.string(g, "metric", origin),
+              g.get("at_least") == null ? null : num(g, "at_least", 0, origin),
+              g.get("at_most") == null ? null : num(g, "at_most", 0, origin),
+              g.get("baseline") == null ? null : String.valueOf(g.get("baseline"))));
+    }
+    return gates;
   }
 
   @SuppressWarnings("unchecked")

@@ -29,6 +29,47 @@ public final class Gates {
     return Pattern.compile(Pattern.quote(g.metric()).replace("*", "\\E.*\\Q"));
   }
 
+  /**
+   * The metrics the gate checks (its metric, or every name its pattern matches) that fail it, in
+   * the order of {@code metrics}: what a failed gate blames.
+   */
+  public static List<String> failing(Gate g, Map<String, Double> metrics) {
+    Pattern pattern = pattern(g);
+    List<String> out = new ArrayList<>();
+    for (String name : metrics.keySet()) {
+      if (pattern.matcher(name).matches() && failure(g, name, metrics) != null) {
+        out.add(name);
+      }
+    }
+    return out;
+  }
+
+  /** Why the metric {@code name} fails the gate, in words; null when it passes. */
+  private static String failure(Gate g, String name, Map<String, Double> metrics) {
+    double value = metrics.get(name);
+    double offset = 0;
+    String against = "";
+    if (g.baseline() != null) {
+      Double b = metrics.get("baseline." + g.baseline() + "." + name);
+      if (b == null) {
+        return name + ": baseline " + g.baseline() + " has no " + name;
+      }
+      offset = b;
+      against = fmt(b) + " (" + g.baseline() + ") + ";
+    }
+    StringBuilder why = new StringBuilder();
+    if (Double.isNaN(value)) {
+      why.append("is undefined");
+    }
+    if (g.atLeast() != null && !(value >= offset + g.atLeast())) {
+      why.append(fmt(value) + " < " + against + fmt(g.atLeast()));
+    }
+    if (g.atMost() != null && !(value <= offset + g.atMost())) {
+      why.append(fmt(value) + " > " + against + fmt(g.atMost()));
+    }
+    return why.length() > 0 ? name + " " + why : null;
+  }
+
   static GateResult check(Gate g, Map<String, Double> metrics) {
     Pattern pattern = pattern(g);
     List<String> names = new ArrayList<>();
@@ -54,32 +95,11 @@ public final class Gates {
     List<String> failures = new ArrayList<>();
     List<String> checked = new ArrayList<>();
     for (String name : names) {
-      double value = metrics.get(name);
-      double offset = 0;
-      String against = "";
-      if (g.baseline() != null) {
-        Double b = metrics.get("baseline." + g.baseline() + "." + name);
-        if (b == null) {
-          failures.add(name + ": baseline " + g.baseline() + " has no " + name);
-          continue;
-        }
-        offset = b;
-        against = fmt(b) + " (" + g.baseline() + ") + ";
-      }
-      StringBuilder why = new StringBuilder();
-      if (Double.isNaN(value)) {
-        why.append("is undefined");
-      }
-      if (g.atLeast() != null && !(value >= offset + g.atLeast())) {
-        why.append(fmt(value) + " < " + against + fmt(g.atLeast()));
-      }
-      if (g.atMost() != null && !(value <= offset + g.atMost())) {
-        why.append(fmt(value) + " > " + against + fmt(g.atMost()));
-      }
-      if (why.length() > 0) {
-        failures.add(name + " " + why);
+      String failure = failure(g, name, metrics);
+      if (failure != null) {
+        failures.add(failure);
       } else {
-        checked.add(name + " = " + fmt(value));
+        checked.add(name + " = " + fmt(metrics.get(name)));
       }
     }
     String bounds =

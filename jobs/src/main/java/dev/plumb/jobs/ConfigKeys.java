@@ -189,6 +189,18 @@ public final class ConfigKeys {
         "roc_auc",
         "Metric whose paired difference must be significant for promote: roc_auc |"
             + " average_precision | log_loss | brier | accuracy | precision | recall | f1 | ece");
+    key(
+        "monitor.spec",
+        Type.STRING,
+        "",
+        "Monitor spec YAML: gates on plumb monitor's drift, null, unseen-category, score and"
+            + " contract metrics (conf/monitor/demo.yaml; empty: built-in defaults)");
+    key(
+        "monitor.pushgateway_url",
+        Type.STRING,
+        "",
+        "Prometheus Pushgateway (http[s]://host:9091) plumb monitor PUTs its gauges to, grouped by"
+            + " job plumb_monitor and the model; empty: do not push");
 
     key("tracking.mode", Type.STRING, "mlflow", "mlflow | none (--tracking overrides)");
     key("tracking.uri", Type.STRING, "", "MLflow tracking URI (default $MLFLOW_TRACKING_URI)");

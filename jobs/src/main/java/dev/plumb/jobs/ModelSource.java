@@ -10,10 +10,10 @@ import dev.plumb.training.ModelStore;
 import java.util.List;
 
 /**
- * Where {@code plumb score} finds its model: a model folder (any filesystem), a run's logged model
- * ({@code runs:/ID/model}) or a registered one ({@code models:/NAME@ALIAS}, {@code
- * models:/NAME/VERSION}); MLflow models are copied into {@code <work_dir>/score-models/<run>/}
- * first, so scoring reads the very files that were logged.
+ * Where {@code plumb score} and {@code plumb monitor} find their model: a model folder (any
+ * filesystem), a run's logged model ({@code runs:/ID/model}) or a registered one ({@code
+ * models:/NAME@ALIAS}, {@code models:/NAME/VERSION}); MLflow models are copied into {@code
+ * <work_dir>/score-models/<run>/} first, so scoring reads the very files that were logged.
  */
 final class ModelSource {
 
@@ -72,7 +72,12 @@ final class ModelSource {
               + "/model",
           null);
     }
-    for (String f : List.of(ModelStore.MODEL_FILE, ModelStore.MODEL_META, ModelStore.TRANSFORM)) {
+    List<String> copied = new java.util.ArrayList<>(files);
+    // The training reference of plumb monitor: models logged before it existed have none.
+    if (there.contains(ModelStore.REFERENCE)) {
+      copied.add(ModelStore.REFERENCE);
+    }
+    for (String f : copied) {
       storage.write(Locations.join(target, f), mlflow.downloadArtifact(runId, path + "/" + f));
     }
     Log.info("score: model " + ref + " copied from run " + runId + " to " + target);

@@ -19,7 +19,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The command line: {@code plumb <job> [--conf FILE] [--set key=value]... [--tracking mlflow|none]
- * [--force]}. Exit codes: 0 done, 1 the job failed, 2 bad usage or config.
+ * [--force]}. Exit codes: 0 done, 1 the job failed (or, for {@code monitor}, a monitor gate
+ * failed), 2 bad usage or config.
  */
 public final class Plumb {
 
@@ -36,6 +37,7 @@ public final class Plumb {
           "promote",
           "reproduce",
           "score",
+          "monitor",
           "keys",
           "config");
 
@@ -66,6 +68,10 @@ public final class Plumb {
               + " identical (exit 1 when not)",
           "  score      score raw rows with a model (--model runs:/ID/model | models:/NAME@ALIAS |"
               + " models:/NAME/VERSION | a model folder) into a Delta table of predictions",
+          "  monitor    measure new raw rows (--input RAW) against a model's training reference"
+              + " (--model REF): drift per feature and of the score, nulls, unseen categories,"
+              + " contract breaches; gates from monitor.spec; JSON, HTML and Prometheus reports;"
+              + " exit 1 when a gate fails",
           "  keys       list every config key with its default and meaning",
           "  config     print the resolved config (defaults < file < --set; secrets redacted),"
               + " checked as a job would check it; nothing runs",
@@ -77,12 +83,12 @@ public final class Plumb {
               + " none",
           "  --force              rebuild the feature set even when its version is stored",
           "  --version V          features apply: the stored feature-set version to apply",
-          "  --input PATH         features apply, score: raw data (a Delta table or a Parquet"
-              + " folder)",
+          "  --input PATH         features apply, score, monitor: raw data (a Delta table or a"
+              + " Parquet folder)",
           "  --output PATH        features apply: where the feature rows go (a Delta table);"
               + " score: the predictions' Delta table (quarantine: PATH_quarantine)",
-          "  --model REF          score: runs:/ID/model, models:/NAME@ALIAS, models:/NAME/VERSION"
-              + " or a model folder",
+          "  --model REF          score, monitor: runs:/ID/model, models:/NAME@ALIAS,"
+              + " models:/NAME/VERSION or a model folder",
           "  --contributions K    score: also the top K SHAP contributions per row (default 0)",
           "  --champion REF       compare, promote: the model to beat (default"
               + " models:/<tracking.register_model>@<compare.alias>)",
@@ -257,6 +263,81 @@ public final class Plumb {
       }
       ok = true;
       return code;
+    } finally {
+      tracker.finish(ok);
+    }
+  }
+
+  /**
+   * {@code plumb monitor}: one tracked run with the model and input as params, every monitor
+   * metric, the verdict as a tag and the three reports as artifacts; exit code 1 when a gate
+   * failed.
+   */
+  private static int monitor(
+      Invocation inv, PlumbConfig config, RunTracker tracker, PrintStream out, PrintStream err) {
+    String ref = inv.options().get("--model");
+    String input = Locations.qualify(inv.options().get("--input"));
+    SparkSession spark = SparkSessions.create(config, "plumb-monitor");
+    Log.showProgress();
+    tracker.retryFor(java.time.Duration.ofSeconds(config.integer("tracking.retry_budget_seconds")));
+    String runId = tracker.start("plumb-monitor", Map.of("plumb.job", "monitor"));
+    boolean ok = false;
+    try {
+      String modelDir = ModelSource.resolve(ref, config, tracker, Storages.of(spark));
+      MonitorStage.Result r = MonitorStage.run(spark, config, modelDir, ref, input);
+      Map<String, String> params = new java.util.LinkedHashMap<>();
+      params.put("monitor.model", ref);
+      params.put("monitor.input", input);
+      params.put("monitor.spec", config.string("monitor.spec"));
+      tracker.logParams(params);
+      tracker.logMetrics(r.metrics(), 0);
+      tracker.setTags(
+          Map.of(
+              "plumb.model",
+              r.modelDir(),
+              "plumb.model_ref",
+              ref,
+              "plumb.monitor_passed",
+              String.valueOf(r.passed())));
+      for (String artifact : List.of(r.report(), r.html(), r.prometheus())) {
+        tracker.logArtifact(artifact, "monitor");
+      }
+      ok = true;
+      out.printf(
+          "monitor: %,d rows (%,d scored) against %s: gates %s%n",
+          r.rows(), r.rowsScored(), r.modelName(), r.passed() ? "passed" : "FAILED");
+      for (dev.plumb.evaluation.GateResult g : r.gates()) {
+        if (!g.passed()) {
+          out.println("  gate " + g.name() + " FAILED: " + g.detail());
+        }
+      }
+      for (MonitorStage.Flagged f : r.flagged()) {
+        out.println(
+            "  flagged feature "
+                + f.feature()
+                + " (reads "
+                + String.join(", ", f.inputs())
+                + "; moved: "
+                + (f.movedInputs().isEmpty()
+                    ? "none on its own"
+                    : String.join(", ", f.movedInputs()))
+                + ")");
+      }
+      if (!r.flagged().isEmpty()) {
+        out.println("  moved source columns: " + String.join(", ", r.movedColumns()));
+      }
+      out.println("report: " + r.report());
+      out.println("html: " + r.html());
+      out.println("prometheus: " + r.prometheus());
+      if (Boolean.FALSE.equals(r.pushed())) {
+        err.println(
+            "plumb monitor: warning: the gauges were not pushed to monitor.pushgateway_url (see"
+                + " the log); the files above hold them");
+      }
+      if (!runId.isEmpty()) {
+        out.println("run: " + tracker.runUrl());
+      }
+      return r.passed() ? 0 : 1;
     } finally {
       tracker.finish(ok);
     }
@@ -444,6 +525,9 @@ public final class Plumb {
       if (inv.job().equals("reproduce")) {
         return reproduce(inv, config, tracker, env, out);
       }
+      if (inv.job().equals("monitor")) {
+        return monitor(inv, config, tracker, out, err);
+      }
       SparkSession spark = SparkSessions.create(config, "plumb-" + inv.job());
       // Spark's log level is the platform's (or the launcher's log4j2 file's); Plumb's own logger
       // reports progress at INFO whatever it is.
@@ -600,15 +684,23 @@ public final class Plumb {
           }
           options.put(a, value(args, ++i, a));
         }
-        case "--input", "--output" -> {
+        case "--input" -> {
+          if (!action.equals("apply") && !job.equals("score") && !job.equals("monitor")) {
+            throw JobErrors.usage(
+                a + " is an option of 'features apply', 'score' and 'monitor' only");
+          }
+          options.put(a, value(args, ++i, a));
+        }
+        case "--output" -> {
           if (!action.equals("apply") && !job.equals("score")) {
             throw JobErrors.usage(a + " is an option of 'features apply' and 'score' only");
           }
           options.put(a, value(args, ++i, a));
         }
         case "--model" -> {
-          if (!List.of("score", "compare", "promote").contains(job)) {
-            throw JobErrors.usage(a + " is an option of 'score', 'compare' and 'promote' only");
+          if (!List.of("score", "compare", "promote", "monitor").contains(job)) {
+            throw JobErrors.usage(
+                a + " is an option of 'score', 'compare', 'promote' and 'monitor' only");
           }
           options.put(a, value(args, ++i, a));
         }
@@ -665,6 +757,13 @@ public final class Plumb {
         throw JobErrors.usage(
             "promote --force needs --reason TEXT (recorded on the registry version), and --reason"
                 + " goes with --force");
+      }
+    }
+    if (job.equals("monitor") && !help) {
+      for (String required : List.of("--model", "--input")) {
+        if (!options.containsKey(required)) {
+          throw JobErrors.usage("monitor needs " + required);
+        }
       }
     }
     return new Invocation(job, action, conf, sets, help, options);

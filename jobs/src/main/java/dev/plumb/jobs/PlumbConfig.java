@@ -2,6 +2,7 @@ package dev.plumb.jobs;
 
 import dev.plumb.evaluation.EvalSpec;
 import dev.plumb.evaluation.EvalSpecLoader;
+import dev.plumb.evaluation.MonitorSpec;
 import dev.plumb.evaluation.OperatingPoint;
 import dev.plumb.evaluation.PairedMetrics;
 import dev.plumb.features.FeatureSetSpec;
@@ -231,6 +232,23 @@ public final class PlumbConfig {
     } catch (RuntimeException e) {
       throw JobErrors.badSetting("evaluate.spec", origin("evaluate.spec"), e.getMessage());
     }
+    try {
+      monitorSpec();
+    } catch (JobErrors.UsageException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw JobErrors.badSetting("monitor.spec", origin("monitor.spec"), e.getMessage());
+    }
+    String push = string("monitor.pushgateway_url");
+    if (!push.isEmpty() && !push.startsWith("http://") && !push.startsWith("https://")) {
+      throw JobErrors.badSetting(
+          "monitor.pushgateway_url",
+          origin("monitor.pushgateway_url"),
+          "'"
+              + Secrets.redactUri(push)
+              + "' is not an http:// or https:// URL (write the Pushgateway's base URL, e.g."
+              + " http://pushgateway:9091)");
+    }
     if (!string("tune.spec").isEmpty()) {
       try {
         tuneSpec();
@@ -272,7 +290,8 @@ public final class PlumbConfig {
           "evaluate.model",
           "evaluate.spec",
           "evaluate.drift_input",
-          "tune.spec");
+          "tune.spec",
+          "monitor.spec");
 
   private void choice(String key, List<String> choices) {
     String v = string(key).trim().toLowerCase(Locale.ROOT);
@@ -481,6 +500,14 @@ public final class PlumbConfig {
     OperatingPoint.Policy policy = thresholdPolicy();
     // A policy's threshold is chosen at training and stored with the model (EvaluateStage).
     return policy.kind().equals("fixed") ? spec.withThreshold(policy.value()) : spec;
+  }
+
+  /** The spec {@code monitor.spec} names, or the default gates when empty. */
+  MonitorSpec monitorSpec() {
+    String file = string("monitor.spec");
+    return file.isEmpty()
+        ? MonitorSpec.defaults()
+        : MonitorSpec.load(storage(), resolveSpec(file, storage()));
   }
 
   /** {@code evaluate.threshold}: a number or a policy, checked at load. */

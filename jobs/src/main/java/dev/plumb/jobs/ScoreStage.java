@@ -79,69 +79,24 @@ final class ScoreStage {
       String output,
       int topK) {
     Storage storage = Storages.of(spark);
-    ModelStore models = new ModelStore(storage, Locations.parent(modelDir));
-    String dir = models.resolve(modelDir);
-    ModelMetadata meta = models.metadata(dir);
-    if (!meta.objective().isEmpty() && !meta.objective().equals("binary:logistic")) {
-      throw new IllegalArgumentException(
-          "Cannot score with the model in "
-              + dir
-              + ": plumb score covers binary:logistic models (this one is "
-              + meta.objective()
-              + ")");
-    }
-    byte[] booster = models.booster(dir);
-    FittedTransform transform = new FeatureStore(storage, "").transform(dir);
+    Model model = Model.load(storage, modelDir, "score");
+    String dir = model.dir();
+    ModelMetadata meta = model.meta();
+    byte[] booster = model.booster();
+    FittedTransform transform = model.transform();
     FeatureSetSpec spec = transform.spec();
-    double threshold = Double.isNaN(meta.threshold()) ? 0.5 : meta.threshold();
-    if (!storage.exists(input)) {
-      throw new IllegalArgumentException(
-          "Cannot score: input '"
-              + input
-              + "' does not exist (pass --input <Delta table or Parquet folder of raw rows>)");
-    }
-    boolean delta = storage.isDirectory(Locations.join(input, "_delta_log"));
-    Dataset<Row> raw = spark.read().format(delta ? "delta" : "parquet").load(input);
+    double threshold = model.threshold();
+    Dataset<Row> raw = readRaw(spark, storage, input, "score");
 
-    DataContract contract = IngestStage.contract(config);
-    List<Column> reasons = new ArrayList<>();
-    List<String> reasonNames = new ArrayList<>();
-    List<String> needed = spec.inputColumns();
-    List<ColumnSpec> casts = new ArrayList<>();
-    for (ColumnSpec c : contract.columns()) {
-      if (!needed.contains(c.name())
-          || c.name().equals(spec.labelColumn())
-          || !List.of(raw.columns()).contains(c.name())) {
-        continue;
-      }
-      Column value = col(c.name());
-      Column cast = tryCast(c);
-      reasons.add(when(value.isNotNull().and(cast.isNull()), lit("type:" + c.name())));
-      reasonNames.add("type:" + c.name());
-      if (!c.nullable()) {
-        reasons.add(when(value.isNull(), lit("null:" + c.name())));
-        reasonNames.add("null:" + c.name());
-      }
-      casts.add(c);
-    }
-    Column why =
-        reasons.isEmpty()
-            ? array().cast("array<string>")
-            : filter(array(reasons.toArray(new Column[0])), x -> x.isNotNull());
-    // The reasons are judged on the raw values, the transform sees the contract's types.
-    Dataset<Row> judged = raw.withColumn(REASONS, why);
-    for (ColumnSpec c : casts) {
-      judged = judged.withColumn(c.name(), tryCast(c));
-    }
-    // A column that is missing, or of a type no cast can give, fails here before anything runs.
-    FittedTransform.checkSchema(spec, judged.schema(), false);
-    judged = judged.localCheckpoint();
-    Dataset<Row> bad = judged.filter(size(col(REASONS)).gt(0));
-    Dataset<Row> good = judged.filter(size(col(REASONS)).equalTo(0)).drop(REASONS);
+    Judged judgedRows = judge(raw, IngestStage.contract(config), spec);
+    List<String> reasonNames = judgedRows.reasonNames();
+    Dataset<Row> judged = judgedRows.rows().localCheckpoint();
+    Dataset<Row> bad = judged.filter(not(scorable()));
+    Dataset<Row> good = judged.filter(scorable()).drop(REASONS);
 
     // Every count in one pass over the judged rows: rows, unscorable rows by reason, and what the
     // scorable rows hold that training never saw.
-    Column scorable = size(col(REASONS)).equalTo(0);
+    Column scorable = scorable();
     List<Column> counts = new ArrayList<>();
     counts.add(count(lit(1)));
     for (String r : reasonNames) {
@@ -240,6 +195,111 @@ final class ScoreStage {
         report);
   }
 
+  /**
+   * A model as scoring needs it, read and checked on the driver.
+   *
+   * @param dir the model folder
+   * @param meta its metadata
+   * @param booster the booster bytes (checked to load)
+   * @param transform the fitted transform shipped with the model
+   * @param threshold the stored operating threshold, 0.5 for a model that stores none
+   */
+  record Model(
+      String dir, ModelMetadata meta, byte[] booster, FittedTransform transform, double threshold) {
+
+    /** Reads the model in {@code modelDir}; {@code job} ("score", "monitor") names the use. */
+    static Model load(Storage storage, String modelDir, String job) {
+      ModelStore models = new ModelStore(storage, Locations.parent(modelDir));
+      String dir = models.resolve(modelDir);
+      ModelMetadata meta = models.metadata(dir);
+      if (!meta.objective().isEmpty() && !meta.objective().equals("binary:logistic")) {
+        throw new IllegalArgumentException(
+            "Cannot "
+                + job
+                + " with the model in "
+                + dir
+                + ": plumb "
+                + job
+                + " covers binary:logistic models (this one is "
+                + meta.objective()
+                + ")");
+      }
+      byte[] booster = models.booster(dir);
+      FittedTransform transform = new FeatureStore(storage, "").transform(dir);
+      double threshold = Double.isNaN(meta.threshold()) ? 0.5 : meta.threshold();
+      return new Model(dir, meta, booster, transform, threshold);
+    }
+  }
+
+  /** The raw rows at {@code input}: a Delta table, or else a Parquet folder. */
+  static Dataset<Row> readRaw(SparkSession spark, Storage storage, String input, String job) {
+    if (!storage.exists(input)) {
+      throw new IllegalArgumentException(
+          "Cannot "
+              + job
+              + ": input '"
+              + input
+              + "' does not exist (pass --input <Delta table or Parquet folder of raw rows>)");
+    }
+    boolean delta = storage.isDirectory(Locations.join(input, "_delta_log"));
+    return spark.read().format(delta ? "delta" : "parquet").load(input);
+  }
+
+  /**
+   * Raw rows judged for scoring: {@link #REASONS} holds why a row is unscorable ({@code
+   * type:<column>}, {@code null:<column>}), and each contract column the transform reads holds its
+   * value as the contract's type.
+   *
+   * @param rows the judged rows, every column of the input kept
+   * @param reasonNames every reason a row can get, in a fixed order
+   */
+  record Judged(Dataset<Row> rows, List<String> reasonNames) {}
+
+  /**
+   * Judges {@code raw} against the contract's columns that {@code spec} reads (the label aside): a
+   * value that does not cast to the contract's type, a null where the contract requires a value.
+   * Fails before any Spark job when a column is missing or of a type no cast can give.
+   */
+  static Judged judge(Dataset<Row> raw, DataContract contract, FeatureSetSpec spec) {
+    List<Column> reasons = new ArrayList<>();
+    List<String> reasonNames = new ArrayList<>();
+    List<String> needed = spec.inputColumns();
+    List<ColumnSpec> casts = new ArrayList<>();
+    for (ColumnSpec c : contract.columns()) {
+      if (!needed.contains(c.name())
+          || c.name().equals(spec.labelColumn())
+          || !List.of(raw.columns()).contains(c.name())) {
+        continue;
+      }
+      Column value = col(c.name());
+      Column cast = tryCast(c);
+      reasons.add(when(value.isNotNull().and(cast.isNull()), lit("type:" + c.name())));
+      reasonNames.add("type:" + c.name());
+      if (!c.nullable()) {
+        reasons.add(when(value.isNull(), lit("null:" + c.name())));
+        reasonNames.add("null:" + c.name());
+      }
+      casts.add(c);
+    }
+    Column why =
+        reasons.isEmpty()
+            ? array().cast("array<string>")
+            : filter(array(reasons.toArray(new Column[0])), x -> x.isNotNull());
+    // The reasons are judged on the raw values, the transform sees the contract's types.
+    Dataset<Row> judged = raw.withColumn(REASONS, why);
+    for (ColumnSpec c : casts) {
+      judged = judged.withColumn(c.name(), tryCast(c));
+    }
+    // A column that is missing, or of a type no cast can give, fails here before anything runs.
+    FittedTransform.checkSchema(spec, judged.schema(), false);
+    return new Judged(judged, List.copyOf(reasonNames));
+  }
+
+  /** True for judged rows without a reason: the rows that are scored. */
+  static Column scorable() {
+    return size(col(REASONS)).equalTo(0);
+  }
+
   /** Writes {@code rows} as the Delta table at {@code table}, replacing what was there. */
   private static void overwrite(Dataset<Row> rows, String table) {
     rows.write().format("delta").mode("overwrite").option("overwriteSchema", "true").save(table);
@@ -249,7 +309,7 @@ final class ScoreStage {
    * The column as the contract's type, null where the value does not cast (under ANSI mode too,
    * Spark 4's default, where a plain cast would fail the job).
    */
-  private static Column tryCast(ColumnSpec c) {
+  static Column tryCast(ColumnSpec c) {
     return expr(
         "try_cast(`" + c.name().replace("`", "``") + "` AS " + c.type().sparkType().sql() + ")");
   }

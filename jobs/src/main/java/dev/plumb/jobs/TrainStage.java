@@ -33,7 +33,9 @@ import org.apache.spark.sql.SparkSession;
  * slots, threads vs task cpus, dynamic allocation, GPUs) and resolves the {@code auto} settings.
  * Writes {@code <model_dir>/<id>/} with {@code model.ubj} (always: evaluation reads it), {@code
  * booster.json} when {@code train.model_format=json}, {@code model.json} (feature names, best
- * iteration, history, resolved parameters, feature-set version) and the fitted transform.
+ * iteration, history, resolved parameters, feature-set version), the fitted transform and, for
+ * binary models, {@code reference.json}: the train split's feature and score distributions that
+ * {@code plumb monitor} compares new data with.
  */
 final class TrainStage {
 
@@ -137,6 +139,17 @@ final class TrainStage {
       meta = meta.withOperatingPoint(point.toJson());
     }
     store.write(dir, model.booster(), spec.modelFormat(), in.transform(), meta);
+    if (spec.task() == TrainingSpec.Task.BINARY) {
+      // What plumb monitor compares new data with: the train split as the model sees it.
+      TrainingReference.write(
+          dir,
+          TrainingReference.measure(
+              in.train(),
+              model.booster(),
+              model.featureNames(),
+              meta.iterationEnd(),
+              Double.isNaN(meta.threshold()) ? 0.5 : meta.threshold()));
+    }
     MlflowModelFiles.writeMlmodel(dir, model.featureNames());
     store.markLatest(dir);
     return new Result(dir, model, in.featureVersion(), point);

@@ -56,6 +56,22 @@ class PlumbCliTest {
   }
 
   @Test
+  void monitorNeedsAModelAndAnInputAndTakesNoOutput() {
+    Outcome noModel = plumb("monitor", "--input", "raw");
+    assertThat(noModel.code()).isEqualTo(2);
+    assertThat(noModel.err()).contains("monitor needs --model");
+    Outcome noInput = plumb("monitor", "--model", "m");
+    assertThat(noInput.code()).isEqualTo(2);
+    assertThat(noInput.err()).contains("monitor needs --input");
+    Outcome output = plumb("monitor", "--model", "m", "--input", "raw", "--output", "o");
+    assertThat(output.code()).isEqualTo(2);
+    assertThat(output.err()).contains("--output is an option of 'features apply' and 'score' only");
+    assertThat(plumb("train", "--model", "m").err())
+        .contains("--model is an option of 'score' and 'monitor' only");
+    assertThat(plumb("--help").out()).contains("  monitor ").contains("monitor.spec");
+  }
+
+  @Test
   void anUnknownJobOrOptionIsAUsageError() {
     Outcome job = plumb("trian");
     assertThat(job.code()).isEqualTo(2);

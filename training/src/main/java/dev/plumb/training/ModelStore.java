@@ -10,17 +10,26 @@ import dev.plumb.features.store.FeatureStore;
 
 /**
  * Where trained models live: {@code <root>/<id>/{model.ubj, model.json (metadata), transform.json
- * (the feature set's fitted transform, shipped with the model), [model.json booster copy when
- * asked], MLmodel}} and {@code <root>/LATEST}. The booster and metadata are written before {@code
- * LATEST} moves, each as one whole-file write, so a reader that follows {@code LATEST} finds a
- * complete model on object stores too. Other stages read models only through {@link #resolve},
- * {@link #metadata} and {@link #booster}.
+ * (the feature set's fitted transform, shipped with the model), reference.json (the training
+ * reference of {@code plumb monitor}), [model.json booster copy when asked], MLmodel}} and {@code
+ * <root>/LATEST}. The booster and metadata are written before {@code LATEST} moves, each as one
+ * whole-file write, so a reader that follows {@code LATEST} finds a complete model on object stores
+ * too. Other stages read models only through {@link #resolve}, {@link #metadata} and {@link
+ * #booster}.
  */
 public final class ModelStore {
 
   public static final String MODEL_FILE = "model.ubj";
   public static final String MODEL_META = "model.json";
   public static final String TRANSFORM = FeatureStore.TRANSFORM;
+
+  /**
+   * The training reference (feature and score distributions on the train split) that {@code plumb
+   * monitor} compares new data with; written after the model, absent from models trained before it
+   * existed.
+   */
+  public static final String REFERENCE = "reference.json";
+
   public static final String LATEST = "LATEST";
 
   private final Storage storage;

@@ -482,6 +482,21 @@ public final class ContractValidator {
     return c.cast("string").isin(values.toArray());
   }
 
+  /**
+   * The per-value rules of one declared column, on its value already of the declared type (null
+   * strings read as null): each reason ({@code NULL_REQUIRED:<column>}, {@code
+   * OUT_OF_RANGE:<column>}, {@code NOT_ALLOWED:<column>}, ...) with the condition that breaks it.
+   * Ingest quarantines rows by these rules; {@code plumb monitor} counts them without writing a
+   * quarantine.
+   */
+  public static Map<String, Column> columnRules(ColumnSpec spec, Column value) {
+    Map<String, Column> out = new java.util.LinkedHashMap<>();
+    for (Rule r : rulesFor(spec, value)) {
+      out.merge(r.reason(), r.broken(), Column::or);
+    }
+    return out;
+  }
+
   private static List<Rule> rulesFor(ColumnSpec spec, Column c) {
     List<Rule> rules = new ArrayList<>();
     String suffix = ":" + spec.name();

@@ -149,7 +149,7 @@ public final class MlflowModelFiles {
           Locations.join(target, ModelFormat.JSON.fileName()),
           ModelFiles.convert(cut, ModelFormat.JSON));
     }
-    for (String f : List.of(ModelStore.MODEL_META, ModelStore.TRANSFORM)) {
+    for (String f : List.of(ModelStore.MODEL_META, ModelStore.TRANSFORM, ModelStore.REFERENCE)) {
       String from = Locations.join(modelDir, f);
       if (storage.isFile(from)) {
         storage.write(Locations.join(target, f), storage.read(from));
