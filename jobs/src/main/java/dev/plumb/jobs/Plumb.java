@@ -755,8 +755,9 @@ public final class Plumb {
       String reason = options.getOrDefault("--reason", "");
       if (force != !reason.isBlank()) {
         throw JobErrors.usage(
-            "promote --force needs --reason TEXT (recorded on the registry version), and --reason"
-                + " goes with --force");
+            force
+                ? "promote --force needs --reason TEXT (recorded on the registry version)"
+                : "--reason goes with --force (promote --force --reason TEXT)");
       }
     }
     if (job.equals("monitor") && !help) {

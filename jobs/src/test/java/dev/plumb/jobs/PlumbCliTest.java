@@ -67,8 +67,37 @@ class PlumbCliTest {
     assertThat(output.code()).isEqualTo(2);
     assertThat(output.err()).contains("--output is an option of 'features apply' and 'score' only");
     assertThat(plumb("train", "--model", "m").err())
-        .contains("--model is an option of 'score' and 'monitor' only");
+        .contains("--model is an option of 'score', 'compare', 'promote' and 'monitor' only");
     assertThat(plumb("--help").out()).contains("  monitor ").contains("monitor.spec");
+  }
+
+  @Test
+  void lifecycleJobsCheckTheirArgumentsBeforeAnythingRuns() {
+    Outcome compare = plumb("compare");
+    assertThat(compare.code()).isEqualTo(2);
+    assertThat(compare.err()).contains("compare needs --model REF");
+    Outcome forceAlone = plumb("promote", "--model", "models:/m/1", "--force");
+    assertThat(forceAlone.code()).isEqualTo(2);
+    assertThat(forceAlone.err()).contains("promote --force needs --reason TEXT");
+    Outcome reasonAlone = plumb("promote", "--model", "models:/m/1", "--reason", "why");
+    assertThat(reasonAlone.code()).isEqualTo(2);
+    assertThat(reasonAlone.err()).contains("--reason goes with --force");
+    assertThat(plumb("train", "--reason", "x").err())
+        .contains("--reason is an option of 'promote --force' only");
+    Outcome reproduce = plumb("reproduce");
+    assertThat(reproduce.code()).isEqualTo(2);
+    assertThat(reproduce.err()).contains("plumb reproduce runs:/RUN_ID");
+    Outcome metric = plumb("config", "--set", "compare.metric=auc");
+    assertThat(metric.code()).isEqualTo(2);
+    assertThat(metric.err()).contains("compare.metric").contains("roc_auc");
+    Outcome tune = plumb("config", "--set", "tune.spec=/no/such/tune.yaml");
+    assertThat(tune.code()).isEqualTo(2);
+    assertThat(tune.err()).contains("tune.spec").contains("/no/such/tune.yaml");
+    assertThat(plumb("--help").out())
+        .contains("  tune ")
+        .contains("  compare ")
+        .contains("  promote ")
+        .contains("  reproduce ");
   }
 
   @Test

@@ -562,29 +562,8 @@ public final class MlflowTracker implements RunTracker {
             .path("info")
             .path("artifact_uri")
             .asText();
-    try {
-      http.post(
-          "create registered model '" + name + "'",
-          "registered-models/create",
-          Map.of("name", name));
-    } catch (MlflowHttp.Failure f) {
-      if (!f.errorCode().equals("RESOURCE_ALREADY_EXISTS")) {
-        throw f;
-      }
-    }
-    return http.post(
-            "create a version of registered model '" + name + "'",
-            "model-versions/create",
-            Map.of(
-                "name",
-                name,
-                "source",
-                MlflowHttp.stripSlash(root) + "/" + artifactPath,
-                "run_id",
-                runId))
-        .path("model_version")
-        .path("version")
-        .asText();
+    return createVersion(
+        name, MlflowHttp.stripSlash(root) + "/" + artifactPath, runId, "", Map.of());
   }
 
   private static String proxyPath(String root, String relative) {
@@ -720,34 +699,48 @@ public final class MlflowTracker implements RunTracker {
     return guarded(
         "model registration '" + name + "'",
         () -> {
-          try {
-            http.post(
-                "create registered model '" + name + "'",
-                "registered-models/create",
-                Map.of("name", name));
-          } catch (MlflowHttp.Failure f) {
-            if (!f.errorCode().equals("RESOURCE_ALREADY_EXISTS")) {
-              throw f;
-            }
-          }
-          ObjectNode body = JSON.createObjectNode();
-          body.put("name", name);
-          body.put("source", MlflowHttp.stripSlash(artifactUri) + "/" + artifactPath);
-          body.put("run_id", runId);
-          body.put("run_link", runUrl());
-          body.set("tags", pairs(tags, 5000));
           String version =
-              http.post(
-                      "create a version of registered model '" + name + "'",
-                      "model-versions/create",
-                      body)
-                  .path("model_version")
-                  .path("version")
-                  .asText();
+              createVersion(
+                  name,
+                  MlflowHttp.stripSlash(artifactUri) + "/" + artifactPath,
+                  runId,
+                  runUrl(),
+                  tags);
           Log.info("registered the model as '" + name + "' version " + version);
           return version;
         },
         "");
+  }
+
+  /**
+   * A new version of registered model {@code name} (created when missing) from {@code source};
+   * returns its number.
+   */
+  private String createVersion(
+      String name, String source, String run, String runLink, Map<String, String> tags) {
+    try {
+      http.post(
+          "create registered model '" + name + "'",
+          "registered-models/create",
+          Map.of("name", name));
+    } catch (MlflowHttp.Failure f) {
+      if (!f.errorCode().equals("RESOURCE_ALREADY_EXISTS")) {
+        throw f;
+      }
+    }
+    ObjectNode body = JSON.createObjectNode();
+    body.put("name", name);
+    body.put("source", source);
+    body.put("run_id", run);
+    if (!runLink.isEmpty()) {
+      body.put("run_link", runLink);
+    }
+    body.set("tags", pairs(tags, 5000));
+    return http.post(
+            "create a version of registered model '" + name + "'", "model-versions/create", body)
+        .path("model_version")
+        .path("version")
+        .asText();
   }
 
   @Override
