@@ -497,7 +497,11 @@ final class MonitorStage {
   static List<Flagged> flag(FeatureSetSpec spec, Map<String, Set<String>> blamed) {
     Set<String> moved = new TreeSet<>();
     for (FeatureDef f : spec.features()) {
-      if (blamed.containsKey(f.name()) && f.inputs().size() == 1) {
+      // A window reads its rows' neighbours too (and their event time): it can move when the input
+      // holds fewer rows per window (a sample, a partial day) without any column moving.
+      if (blamed.containsKey(f.name())
+          && f.inputs().size() == 1
+          && !(f instanceof FeatureDef.WindowFeature)) {
         moved.add(f.inputs().get(0));
       }
     }
@@ -616,7 +620,12 @@ final class MonitorStage {
       j.put("inputs", f.inputs());
       j.put("moved_inputs", f.movedInputs());
       j.put("failed_metrics", f.metrics());
-      if (f.inputs().size() > 1 && f.movedInputs().isEmpty()) {
+      if (f.type().equals("window") && f.movedInputs().isEmpty()) {
+        j.put(
+            "note",
+            "none of its inputs moved on its own: a window also moves when the input holds fewer"
+                + " or more rows per window than training did (a sample, a partial day)");
+      } else if (f.inputs().size() > 1 && f.movedInputs().isEmpty()) {
         j.put("note", "none of its inputs moved on its own: the relation between them changed");
       }
       flagged.add(j);

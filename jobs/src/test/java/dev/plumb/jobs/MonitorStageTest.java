@@ -332,8 +332,14 @@ class MonitorStageTest {
                 "  - {name: age, type: numeric}",
                 "  - {name: per_year, type: ratio, left: amount, right: age}",
                 "  - {name: spend_7d, type: window, fn: sum, days: 7, column: amount, by: country}",
-                "  - {name: country, type: categorical}"),
+                "  - {name: country, type: categorical}",
+                "  - {name: txn_7d, type: window, fn: count, days: 7, by: country}"),
             "test");
+    // A count window reads one column, but a thinner input (a sample) moves it without that
+    // column moving: it names no moved source on its own.
+    assertThat(MonitorStage.flag(spec, Map.of("txn_7d", Set.of("feature.txn_7d.psi"))))
+        .extracting(MonitorStage.Flagged::feature, MonitorStage.Flagged::movedInputs)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("txn_7d", List.of()));
     Map<String, Set<String>> blamed = new LinkedHashMap<>();
     blamed.put("per_year", Set.of("feature.per_year.psi"));
     blamed.put("spend_7d", Set.of("feature.spend_7d.psi"));
