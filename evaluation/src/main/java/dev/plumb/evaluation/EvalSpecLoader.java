@@ -32,18 +32,8 @@ public final class EvalSpecLoader {
 
   /** Reads the file; {@code origin} names it in errors. */
   public static EvalSpec load(Storage storage, String file) {
-    String text;
-    try {
-      text = storage.readText(file);
-    } catch (java.io.UncheckedIOException e) {
-      throw new IllegalArgumentException(
-          "Cannot read the evaluation spec '"
-              + file
-              + "': "
-              + e.getMessage()
-              + " (check evaluate.spec; an example lives in conf/eval/demo.yaml)",
-          e);
-    }
+    String text =
+        YamlDocs.readSpec(storage, file, "evaluation spec", "evaluate.spec", "conf/eval/demo.yaml");
     return parse(text, "evaluation spec " + file);
   }
 
@@ -53,18 +43,18 @@ public final class EvalSpecLoader {
     EvalSpec d = EvalSpec.defaults();
 
     Map<String, Object> sample =
-        section(top, "sample", Set.of("fraction", "rows", "stratify_by", "seed"), origin);
+        YamlDocs.section(top, "sample", Set.of("fraction", "rows", "stratify_by", "seed"), origin);
     Map<String, Object> costs =
-        section(top, "costs", Set.of("false_positive", "false_negative"), origin);
+        YamlDocs.section(top, "costs", Set.of("false_positive", "false_negative"), origin);
     Map<String, Object> boot =
-        section(top, "bootstrap", Set.of("replicates", "confidence", "seed"), origin);
-    Map<String, Object> cal = section(top, "calibration", Set.of("bins"), origin);
+        YamlDocs.section(top, "bootstrap", Set.of("replicates", "confidence", "seed"), origin);
+    Map<String, Object> cal = YamlDocs.section(top, "calibration", Set.of("bins"), origin);
     Map<String, Object> slices =
-        section(top, "slices", Set.of("columns", "min_support", "weakest"), origin);
-    Map<String, Object> baselines = section(top, "baselines", Set.of("heuristic"), origin);
-    Map<String, Object> drift = section(top, "drift", Set.of("features", "bins"), origin);
+        YamlDocs.section(top, "slices", Set.of("columns", "min_support", "weakest"), origin);
+    Map<String, Object> baselines = YamlDocs.section(top, "baselines", Set.of("heuristic"), origin);
+    Map<String, Object> drift = YamlDocs.section(top, "drift", Set.of("features", "bins"), origin);
     Map<String, Object> behaviour =
-        section(
+        YamlDocs.section(
             top,
             "behaviour",
             Set.of("sample_rows", "perturbation", "invariance", "directional"),
@@ -72,7 +62,8 @@ public final class EvalSpecLoader {
 
     EvalSpec.Heuristic heuristic = null;
     Map<String, Object> h =
-        section(baselines, "heuristic", Set.of("feature", "direction", "threshold"), origin);
+        YamlDocs.section(
+            baselines, "heuristic", Set.of("feature", "direction", "threshold"), origin);
     if (!h.isEmpty()) {
       String direction = str(h, "direction", "higher");
       if (!direction.equals("higher") && !direction.equals("lower")) {
@@ -92,7 +83,7 @@ public final class EvalSpecLoader {
 
     EvalSpec.Perturbation perturbation = null;
     Map<String, Object> pt =
-        section(behaviour, "perturbation", Set.of("features", "scale"), origin);
+        YamlDocs.section(behaviour, "perturbation", Set.of("features", "scale"), origin);
     if (!pt.isEmpty()) {
       perturbation =
           new EvalSpec.Perturbation(
@@ -100,7 +91,7 @@ public final class EvalSpecLoader {
     }
     EvalSpec.Invariance invariance = null;
     Map<String, Object> inv =
-        section(behaviour, "invariance", Set.of("column", "values", "tolerance"), origin);
+        YamlDocs.section(behaviour, "invariance", Set.of("column", "values", "tolerance"), origin);
     if (!inv.isEmpty()) {
       List<Double> values = new ArrayList<>();
       for (String v : YamlDocs.strings(inv, "values")) {
@@ -176,22 +167,6 @@ public final class EvalSpecLoader {
               g.get("baseline") == null ? null : String.valueOf(g.get("baseline"))));
     }
     return gates;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> section(
-      Map<String, Object> parent, String key, Set<String> known, String origin) {
-    Object v = parent.get(key);
-    if (v == null) {
-      return Map.of();
-    }
-    if (!(v instanceof Map<?, ?>)) {
-      throw new IllegalArgumentException(
-          "Cannot read " + origin + ": '" + key + "' must be a mapping of keys to values");
-    }
-    Map<String, Object> m = (Map<String, Object>) v;
-    YamlDocs.requireKnownKeys(m, known, "'" + key + "'", origin);
-    return m;
   }
 
   @SuppressWarnings("unchecked")

@@ -46,18 +46,8 @@ public record MonitorSpec(List<Gate> gates) {
 
   /** Reads the spec file; a file that cannot be read or parsed fails naming it. */
   public static MonitorSpec load(Storage storage, String file) {
-    String text;
-    try {
-      text = storage.readText(file);
-    } catch (java.io.UncheckedIOException e) {
-      throw new IllegalArgumentException(
-          "Cannot read the monitor spec '"
-              + file
-              + "': "
-              + e.getMessage()
-              + " (check monitor.spec; an example lives in conf/monitor/demo.yaml)",
-          e);
-    }
+    String text =
+        YamlDocs.readSpec(storage, file, "monitor spec", "monitor.spec", "conf/monitor/demo.yaml");
     return parse(text, "monitor spec " + file);
   }
 

@@ -109,6 +109,14 @@ public final class PlumbConfig {
       values.put("features.key", spec.keyColumn());
       config.featureSetSpec = spec;
     }
+    // Spec files are recorded where they were found, so the resolved config (logged with every
+    // run, read back by plumb reproduce) names them from any working directory.
+    for (String key : List.of("evaluate.spec", "tune.spec", "monitor.spec")) {
+      String v = config.string(key);
+      if (!v.isEmpty()) {
+        values.put(key, config.resolveSpec(v, config.storage()));
+      }
+    }
     config.validate();
     return config;
   }

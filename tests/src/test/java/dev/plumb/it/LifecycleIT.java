@@ -6,11 +6,7 @@ import static org.apache.spark.sql.functions.when;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.plumb.jobs.Plumb;
 import dev.plumb.testing.SharedSpark;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,14 +37,11 @@ import org.junit.jupiter.api.io.TempDir;
 class LifecycleIT {
 
   static final String MODEL = "plumb-lifecycle-it";
-  private static final Pattern RUN_URL = Pattern.compile("/#/experiments/(\\d+)/runs/([0-9a-f]+)");
 
   @TempDir static Path work;
   static MlflowServer mlflow;
   static Path evalSpec;
   static String weakRunId;
-
-  record Outcome(int code, String out, String err) {}
 
   @BeforeAll
   static void setUp(MlflowServer server) throws Exception {
@@ -64,7 +57,7 @@ class LifecycleIT {
                 "  - {name: ranks better than chance, metric: roc_auc, at_least: 0.6}"));
   }
 
-  static Outcome plumb(String job, String... sets) {
+  static PipelineIT.Outcome plumb(String job, String... sets) {
     List<String> args = new ArrayList<>();
     args.add(job);
     args.add("--conf");
@@ -95,22 +88,7 @@ class LifecycleIT {
       args.add("--set");
       args.add(s);
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        Plumb.run(
-            args.toArray(new String[0]),
-            Map.of("MLFLOW_TRACKING_URI", mlflow.uri()),
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Outcome(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  static String runId(Outcome o) {
-    Matcher m = RUN_URL.matcher(o.out());
-    assertThat(m.find()).as("run URL in:\n" + o.out() + o.err()).isTrue();
-    return m.group(2);
+    return PipelineIT.run(args, Map.of("MLFLOW_TRACKING_URI", mlflow.uri()));
   }
 
   String champion() throws Exception {
@@ -133,18 +111,18 @@ class LifecycleIT {
   @Order(1)
   void aModelDoesNotBeatItselfAndAClearlyBetterOneIsPromoted() throws Exception {
     // Version 1: a weak model (3 rounds of depth-2 trees) on the demo data.
-    Outcome weak = plumb("demo", "train.num_round=3", "train.max_depth=2");
+    PipelineIT.Outcome weak = plumb("demo", "train.num_round=3", "train.max_depth=2");
     assertThat(weak.code()).as(weak.out() + weak.err()).isZero();
-    weakRunId = runId(weak);
+    weakRunId = PipelineIT.runId(weak);
 
     // No champion yet: the first model that passes its gates becomes it.
-    Outcome first = plumb("promote", "--model", "models:/" + MODEL + "/1");
+    PipelineIT.Outcome first = plumb("promote", "--model", "models:/" + MODEL + "/1");
     assertThat(first.code()).as(first.out() + first.err()).isZero();
     assertThat(first.out()).contains("no champion");
     assertThat(champion()).isEqualTo("1");
 
     // The champion against itself: every difference 0, every interval contains 0, not promoted.
-    Outcome self = plumb("compare", "--model", "models:/" + MODEL + "/1");
+    PipelineIT.Outcome self = plumb("compare", "--model", "models:/" + MODEL + "/1");
     assertThat(self.code()).as(self.out() + self.err()).isZero();
     Matcher auc =
         Pattern.compile(
@@ -155,22 +133,23 @@ class LifecycleIT {
     assertThat(Double.parseDouble(auc.group(3))).isEqualTo(0.0);
     assertThat(Double.parseDouble(auc.group(4))).isLessThanOrEqualTo(0.0);
     assertThat(Double.parseDouble(auc.group(5))).isGreaterThanOrEqualTo(0.0);
-    JsonNode compareRun = mlflow.get("/api/2.0/mlflow/runs/get", "run_id", runId(self)).get("run");
+    JsonNode compareRun =
+        mlflow.get("/api/2.0/mlflow/runs/get", "run_id", PipelineIT.runId(self)).get("run");
     Map<String, Double> metrics = new HashMap<>();
     compareRun
         .get("data")
         .get("metrics")
         .forEach(m -> metrics.put(m.get("key").asText(), m.get("value").asDouble()));
     assertThat(metrics).containsEntry("compare.roc_auc.difference", 0.0);
-    Outcome refused = plumb("promote", "--model", "models:/" + MODEL + "/1");
+    PipelineIT.Outcome refused = plumb("promote", "--model", "models:/" + MODEL + "/1");
     assertThat(refused.code()).isEqualTo(1);
     assertThat(refused.out()).contains("NOT promoted").contains("not significantly better");
     assertThat(champion()).isEqualTo("1");
 
     // Version 2: the same feature set, 80 rounds of depth-6 trees. It wins and the alias moves.
-    Outcome strong = plumb("train", "train.num_round=80");
+    PipelineIT.Outcome strong = plumb("train", "train.num_round=80");
     assertThat(strong.code()).as(strong.out() + strong.err()).isZero();
-    Outcome promoted = plumb("promote", "--model", "models:/" + MODEL + "/2");
+    PipelineIT.Outcome promoted = plumb("promote", "--model", "models:/" + MODEL + "/2");
     assertThat(promoted.code()).as(promoted.out() + promoted.err()).isZero();
     assertThat(promoted.out()).contains("significantly better").contains("-> version 2");
     assertThat(champion()).isEqualTo("2");
@@ -179,7 +158,7 @@ class LifecycleIT {
         .containsEntry("plumb.replaced", "models:/" + MODEL + "@champion");
 
     // Forced back to version 1, the reason recorded on the version.
-    Outcome forced =
+    PipelineIT.Outcome forced =
         plumb(
             "promote",
             "--model",
@@ -208,10 +187,10 @@ class LifecycleIT {
                 "space:",
                 "  eta: {low: 0.05, high: 0.4, log: true}",
                 "  max_depth: {type: int, low: 2, high: 6}"));
-    Outcome o = plumb("tune", "tune.spec=" + spec, "train.num_round=20");
+    PipelineIT.Outcome o = plumb("tune", "tune.spec=" + spec, "train.num_round=20");
     assertThat(o.code()).as(o.out() + o.err()).isZero();
     assertThat(o.out()).contains("3 trials; best trial");
-    String parent = runId(o);
+    String parent = PipelineIT.runId(o);
     JsonNode run = mlflow.get("/api/2.0/mlflow/runs/get", "run_id", parent).get("run");
     String experiment = run.get("info").get("experiment_id").asText();
     Map<String, String> tags = MlflowServer.pairs(run.get("data").get("tags"));
@@ -262,13 +241,13 @@ class LifecycleIT {
   @Order(3)
   void reproduceGivesTheSameModelBytesAndStopsWhenOneInputRowChanged(SparkSession spark)
       throws Exception {
-    Outcome again = plumb("reproduce", "runs:/" + weakRunId);
+    PipelineIT.Outcome again = plumb("reproduce", "runs:/" + weakRunId);
     assertThat(again.code()).as(again.out() + again.err()).isZero();
     assertThat(again.out())
         .contains("reproduces         run " + weakRunId)
         .containsPattern("model bytes\\s+identical")
         .containsPattern("metrics\\s+identical");
-    String newRun = runId(again);
+    String newRun = PipelineIT.runId(again);
     assertThat(newRun).isNotEqualTo(weakRunId);
     Map<String, String> tags =
         MlflowServer.pairs(
@@ -306,7 +285,7 @@ class LifecycleIT {
     Files.copy(part, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     // Hadoop's local filesystem checks a file against its .crc sibling: the old one no longer fits.
     Files.deleteIfExists(file.resolveSibling("." + file.getFileName() + ".crc"));
-    Outcome changed = plumb("reproduce", "runs:/" + weakRunId);
+    PipelineIT.Outcome changed = plumb("reproduce", "runs:/" + weakRunId);
     assertThat(changed.code()).as(changed.out() + changed.err()).isEqualTo(1);
     assertThat(changed.err())
         .contains("data fingerprint changed")

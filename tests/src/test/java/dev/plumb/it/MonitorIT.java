@@ -10,18 +10,12 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.plumb.jobs.Plumb;
 import dev.plumb.testing.SharedSpark;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -38,13 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith({SharedSpark.class, MlflowServerExtension.class})
 class MonitorIT {
 
-  private static final Pattern RUN_URL = Pattern.compile("/#/experiments/(\\d+)/runs/([0-9a-f]+)");
-
   @TempDir Path work;
 
-  record Outcome(int code, String out, String err) {}
-
-  private Outcome plumb(MlflowServer mlflow, String job, String... extra) {
+  private PipelineIT.Outcome plumb(MlflowServer mlflow, String job, String... extra) {
     List<String> args =
         PipelineIT.demoArgs(
             job,
@@ -54,27 +44,10 @@ class MonitorIT {
             "train.num_round=20",
             "tracking.experiment=plumb-monitor-it");
     args.addAll(List.of(extra));
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    Map<String, String> env = new HashMap<>();
-    env.put("MLFLOW_TRACKING_URI", mlflow.uri());
-    int code =
-        Plumb.run(
-            args.toArray(new String[0]),
-            env,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Outcome(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return PipelineIT.run(args, Map.of("MLFLOW_TRACKING_URI", mlflow.uri()));
   }
 
-  private static String runId(Outcome o) {
-    Matcher m = RUN_URL.matcher(o.out());
-    assertThat(m.find()).as("run URL in:\n" + o.out() + o.err()).isTrue();
-    return m.group(2);
-  }
-
-  private static String line(Outcome o, String prefix) {
+  private static String line(PipelineIT.Outcome o, String prefix) {
     return o.out()
         .lines()
         .filter(l -> l.startsWith(prefix))
@@ -87,9 +60,9 @@ class MonitorIT {
   @Test
   void shiftedRowsFailTheGatesAndThePrometheusFileMatchesTheReportAndTheRun(
       SparkSession spark, MlflowServer mlflow) throws Exception {
-    Outcome demo = plumb(mlflow, "demo");
+    PipelineIT.Outcome demo = plumb(mlflow, "demo");
     assertThat(demo.code()).as(demo.err()).isZero();
-    String trainRun = runId(demo);
+    String trainRun = PipelineIT.runId(demo);
     assertThat(mlflow.artifactPaths(trainRun)).contains("model/reference.json");
 
     // amount up by its standard deviation, a country training never saw on 1 row in 5.
@@ -106,7 +79,7 @@ class MonitorIT {
         .parquet(shifted.toString());
 
     String ref = "runs:/" + trainRun + "/model";
-    Outcome o = plumb(mlflow, "monitor", "--model", ref, "--input", shifted.toString());
+    PipelineIT.Outcome o = plumb(mlflow, "monitor", "--model", ref, "--input", shifted.toString());
     assertThat(o.code()).as(o.out() + o.err()).isEqualTo(1);
     assertThat(o.out())
         .contains("gates FAILED")
@@ -190,7 +163,7 @@ class MonitorIT {
     assertThat(metrics.get("feature.country.unseen_share").asDouble()).isCloseTo(0.2, within(0.03));
 
     // The MLflow run: params, every metric, the verdict and the three files.
-    String monitorRun = runId(o);
+    String monitorRun = PipelineIT.runId(o);
     JsonNode run = mlflow.get("/api/2.0/mlflow/runs/get", "run_id", monitorRun).get("run");
     assertThat(run.get("info").get("run_name").asText()).isEqualTo("plumb-monitor");
     assertThat(MlflowServer.pairs(run.get("data").get("params")))

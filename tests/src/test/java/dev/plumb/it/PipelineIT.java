@@ -64,12 +64,17 @@ class PipelineIT {
             "train.num_round=40",
             "tracking.experiment=plumb-it");
     args.addAll(List.of(extra));
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
     Map<String, String> env = new HashMap<>();
     env.put("MLFLOW_TRACKING_URI", mlflow.uri());
     // The local server has no auth: the token is sent and ignored, and must leak nowhere.
     env.put("MLFLOW_TRACKING_TOKEN", TOKEN_SECRET);
+    return run(args, env);
+  }
+
+  /** Runs a job in process, as the ITs do: its exit code, standard output and error. */
+  static Outcome run(List<String> args, Map<String, String> env) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code =
         Plumb.run(
             args.toArray(new String[0]),

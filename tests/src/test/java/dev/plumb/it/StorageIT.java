@@ -140,7 +140,13 @@ class StorageIT {
         false,
         conf);
     for (String f :
-        List.of("local.yaml", "contracts/demo.yaml", "features/demo.yaml", "eval/demo.yaml")) {
+        List.of(
+            "local.yaml",
+            "contracts/demo.yaml",
+            "features/demo.yaml",
+            "eval/demo.yaml",
+            "tune/demo.yaml",
+            "monitor/demo.yaml")) {
       FileUtil.copy(
           localFs,
           new org.apache.hadoop.fs.Path(MlflowServer.root().resolve("conf").resolve(f).toUri()),
@@ -162,7 +168,9 @@ class StorageIT {
                 "work_dir=" + root + "/work",
                 "ingest.input=" + root + "/input",
                 "ingest.contract=" + root + "/conf/contracts/demo.yaml",
-                "evaluate.spec=" + root + "/conf/eval/demo.yaml"));
+                "evaluate.spec=" + root + "/conf/eval/demo.yaml",
+                "tune.spec=" + root + "/conf/tune/demo.yaml",
+                "monitor.spec=" + root + "/conf/monitor/demo.yaml"));
     assertThat(o.code()).as(o.err()).isZero();
     Reference remote = reference(spark, root + "/work");
     assertThat(remote.featureVersion()).isEqualTo(local.featureVersion());

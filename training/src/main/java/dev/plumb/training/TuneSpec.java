@@ -108,18 +108,8 @@ public record TuneSpec(
 
   /** Reads the spec file; the error names the file and the key. */
   public static TuneSpec load(Storage storage, String file) {
-    String text;
-    try {
-      text = storage.readText(file);
-    } catch (java.io.UncheckedIOException e) {
-      throw new IllegalArgumentException(
-          "Cannot read the tuning spec '"
-              + file
-              + "': "
-              + e.getMessage()
-              + " (check tune.spec; an example lives in conf/tune/demo.yaml)",
-          e);
-    }
+    String text =
+        YamlDocs.readSpec(storage, file, "tuning spec", "tune.spec", "conf/tune/demo.yaml");
     return parse(text, "tuning spec " + file);
   }
 
@@ -127,9 +117,10 @@ public record TuneSpec(
   public static TuneSpec parse(String text, String origin) {
     Map<String, Object> top = YamlDocs.parse(text, origin);
     YamlDocs.requireKnownKeys(top, TOP, "the top level", origin);
-    Map<String, Object> budget = section(top, "budget", Set.of("trials", "minutes"), origin);
+    Map<String, Object> budget =
+        YamlDocs.section(top, "budget", Set.of("trials", "minutes"), origin);
     Map<String, Object> pruning =
-        section(top, "pruning", Set.of("after_rounds", "min_trials"), origin);
+        YamlDocs.section(top, "pruning", Set.of("after_rounds", "min_trials"), origin);
     Object spaceValue = top.get("space");
     if (!(spaceValue instanceof Map<?, ?> spaceMap)) {
       throw new IllegalArgumentException(
@@ -209,22 +200,6 @@ public record TuneSpec(
           "Cannot read " + origin + ": space." + name + "." + key + " must be a number");
     }
     return n.doubleValue();
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> section(
-      Map<String, Object> top, String key, Set<String> known, String origin) {
-    Object v = top.get(key);
-    if (v == null) {
-      return Map.of();
-    }
-    if (!(v instanceof Map<?, ?>)) {
-      throw new IllegalArgumentException(
-          "Cannot read " + origin + ": '" + key + "' must be a mapping");
-    }
-    Map<String, Object> m = (Map<String, Object>) v;
-    YamlDocs.requireKnownKeys(m, known, key, origin);
-    return m;
   }
 
   private static IllegalArgumentException bad(String what) {

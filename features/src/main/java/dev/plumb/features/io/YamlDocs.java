@@ -76,6 +76,55 @@ public final class YamlDocs {
     return out;
   }
 
+  /**
+   * The text of a spec file, or an error naming the file, the config key that names it and an
+   * example to start from.
+   *
+   * @param what what the file is ("evaluation spec")
+   * @param key the config key that names it
+   * @param example a shipped example of it
+   */
+  public static String readSpec(
+      Storage storage, String file, String what, String key, String example) {
+    try {
+      return storage.readText(file);
+    } catch (java.io.UncheckedIOException e) {
+      throw new IllegalArgumentException(
+          "Cannot read the "
+              + what
+              + " '"
+              + file
+              + "': "
+              + e.getMessage()
+              + " (check "
+              + key
+              + "; an example lives in "
+              + example
+              + ")",
+          e);
+    }
+  }
+
+  /**
+   * An optional nested mapping {@code parent.key} (empty when absent) whose keys must be among
+   * {@code known}.
+   */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> section(
+      Map<String, Object> parent, String key, Set<String> known, String origin) {
+    Object v = parent.get(key);
+    if (v == null) {
+      return Map.of();
+    }
+    if (!(v instanceof Map<?, ?>)) {
+      throw new IllegalArgumentException(
+          "Cannot read " + origin + ": '" + key + "' must be a mapping of keys to values");
+    }
+    Map<String, Object> m = (Map<String, Object>) v;
+    requireKnownKeys(m, known, "'" + key + "'", origin);
+    return m;
+  }
+
   /** Writes any plain value tree as pretty JSON. */
   public static String toJson(Object value) {
     try {
