@@ -37,6 +37,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
@@ -46,10 +47,11 @@ import org.apache.spark.sql.types.DataTypes;
  * reference.json}, the train split's distributions) and holds the differences to the gates of
  * {@code monitor.spec}. The rows are judged as {@code plumb score} judges them (contract types and
  * nulls, unseen categories, values outside the training range), the scorable ones go through the
- * model's own fitted transform and booster, and every metric comes from two counting passes: one
- * over the judged rows (contract, novelty), one over the scored rows (every feature's and the
- * score's shares on the reference's bins, the positive rate). A feature is flagged when a failed
- * gate blames one of its metrics; the source columns that moved are named.
+ * model's own fitted transform and booster, and every metric comes from one pass over the input:
+ * its scan counts the judged rows (contract, novelty) as an {@link Observation}, and its one
+ * aggregation takes every feature's and the score's shares on the reference's bins and the positive
+ * rate over the scored rows. A feature is flagged when a failed gate blames one of its metrics; the
+ * source columns that moved are named.
  */
 final class MonitorStage {
 
@@ -215,8 +217,10 @@ final class MonitorStage {
     }
     raw = raw.withColumn(VIOLATION, violation);
 
-    // Pass 1, over the judged rows: rows, contract violations, values out of the contract's range,
-    // and what the scorable rows hold that training never saw.
+    // One pass. Its scan counts, over every judged row (an Observation, collected by the same job):
+    // rows, contract violations, values out of the contract's range, and what the scorable rows
+    // hold that training never saw. The scorable rows go on through the transform and the booster
+    // to the one aggregation of every feature's and the score's shares on the reference's bins.
     ScoreStage.Judged judged = ScoreStage.judge(raw, contract, spec);
     Dataset<Row> rows = judged.rows();
     Column scorable = ScoreStage.scorable();
@@ -229,23 +233,13 @@ final class MonitorStage {
     }
     novelty.values().forEach(c -> counts.add(sum(when(scorable.and(c), 1L).otherwise(0L))));
     counts.add(sum(when(scorable, 1L).otherwise(0L)));
-    Row tally = rows.agg(count(lit(1)), counts.toArray(new Column[0])).first();
-    long rowsRead = tally.getLong(0);
-    int at = 1;
-    long violations = longAt(tally, at++);
-    Map<String, Long> outOfContract = new LinkedHashMap<>();
-    for (String c : boundedColumns) {
-      outOfContract.put(c, longAt(tally, at++));
+    Column[] named = new Column[counts.size()];
+    for (int i = 0; i < named.length; i++) {
+      named[i] = counts.get(i).as("c" + (i + 1));
     }
-    Map<String, Long> noveltyCounts = new LinkedHashMap<>();
-    for (String check : novelty.keySet()) {
-      noveltyCounts.put(check, longAt(tally, at++));
-    }
-    long rowsScored = longAt(tally, at);
-
-    // Pass 2, over the scored rows: every feature's and the score's shares on the reference's bins
-    // and the positive rate, in one aggregation.
-    Dataset<Row> good = rows.filter(scorable).drop(ScoreStage.REASONS);
+    Observation tally = new Observation("plumb-monitor-rows");
+    Dataset<Row> observed = rows.observe(tally, count(lit(1)).as("c0"), named);
+    Dataset<Row> good = observed.filter(scorable).drop(ScoreStage.REASONS);
     Dataset<Row> scored =
         ModelFiles.score(
             model.booster(),
@@ -253,6 +247,25 @@ final class MonitorStage {
             transform.apply(good),
             model.meta().iterationEnd());
     DriftReference.Profile profile = reference.profile(scored, ModelFiles.SCORE);
+    Map<String, Object> tallied;
+    try {
+      tallied = tally.getAsJava();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Cannot finish plumb monitor: interrupted", e);
+    }
+    long rowsRead = countOf(tallied, 0);
+    int at = 1;
+    long violations = countOf(tallied, at++);
+    Map<String, Long> outOfContract = new LinkedHashMap<>();
+    for (String c : boundedColumns) {
+      outOfContract.put(c, countOf(tallied, at++));
+    }
+    Map<String, Long> noveltyCounts = new LinkedHashMap<>();
+    for (String check : novelty.keySet()) {
+      noveltyCounts.put(check, countOf(tallied, at++));
+    }
+    long rowsScored = countOf(tallied, at);
 
     Map<String, FeatureDef> definitionOf = definitions(transform);
     List<Measure> measures = new ArrayList<>();
@@ -463,8 +476,9 @@ final class MonitorStage {
     measures.add(new Measure(metric, family, labelName, labelValue, feature));
   }
 
-  private static long longAt(Row r, int i) {
-    return r.isNullAt(i) ? 0L : r.getLong(i);
+  private static long countOf(Map<String, Object> tallied, int i) {
+    Object v = tallied.get("c" + i);
+    return v == null ? 0L : ((Number) v).longValue();
   }
 
   private static double share(long n, long of) {
