@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 
+import dev.plumb.features.io.Laps;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -47,6 +48,10 @@ public final class Evaluator {
    * @param scorer re-scores modified rows for behavioural tests; null when there are none
    * @param reference the training rows drift compares against; null for no drift
    * @param driftTargets further datasets to compare against the reference, by name
+   * @param storedReference the same training rows' bins and shares as measured when the model was
+   *     trained (its {@code reference.json}); when its bin count is the spec's and it holds every
+   *     drift feature, drift takes the reference's edges and shares from it instead of two passes
+   *     over {@code reference}; null to measure them
    */
   public record Input(
       Dataset<Row> predictions,
@@ -57,12 +62,37 @@ public final class Evaluator {
       Scorer scorer,
       Dataset<Row> reference,
       Map<String, Dataset<Row>> driftTargets,
-      Map<String, Map<String, String>> sliceValueNames) {
+      Map<String, Map<String, String>> sliceValueNames,
+      DriftReference storedReference) {
 
     public Input {
       features = List.copyOf(features);
       driftTargets = driftTargets == null ? Map.of() : Map.copyOf(driftTargets);
       sliceValueNames = sliceValueNames == null ? Map.of() : Map.copyOf(sliceValueNames);
+    }
+
+    /** Input without a stored training reference: drift measures the reference rows. */
+    public Input(
+        Dataset<Row> predictions,
+        String label,
+        String score,
+        String key,
+        List<String> features,
+        Scorer scorer,
+        Dataset<Row> reference,
+        Map<String, Dataset<Row>> driftTargets,
+        Map<String, Map<String, String>> sliceValueNames) {
+      this(
+          predictions,
+          label,
+          score,
+          key,
+          features,
+          scorer,
+          reference,
+          driftTargets,
+          sliceValueNames,
+          null);
     }
 
     /** Input whose slices are named by the values as they are in the rows. */
@@ -75,7 +105,17 @@ public final class Evaluator {
         Scorer scorer,
         Dataset<Row> reference,
         Map<String, Dataset<Row>> driftTargets) {
-      this(predictions, label, score, key, features, scorer, reference, driftTargets, Map.of());
+      this(
+          predictions,
+          label,
+          score,
+          key,
+          features,
+          scorer,
+          reference,
+          driftTargets,
+          Map.of(),
+          null);
     }
   }
 
@@ -166,7 +206,7 @@ public final class Evaluator {
   }
 
   private static EvalReport fast(Input in, EvalSpec spec) {
-    Timings t = new Timings();
+    Laps t = new Laps();
     try (StratifiedSample.Result sample =
         StratifiedSample.draw(in.predictions(), in.label(), in.key(), spec.sample())) {
       return measureSample(in, sample.rows(), spec, sample.strataSizes(), sample.sampleSizes(), t);
@@ -203,7 +243,7 @@ public final class Evaluator {
             in.reference(),
             in.driftTargets()),
         spec);
-    return measureSample(in, sample, spec, strataSizes, sampleSizes, new Timings());
+    return measureSample(in, sample, spec, strataSizes, sampleSizes, new Laps());
   }
 
   private static EvalReport measureSample(
@@ -212,7 +252,7 @@ public final class Evaluator {
       EvalSpec spec,
       Map<String, Long> strataSizes,
       Map<String, Long> sampleSizes,
-      Timings t) {
+      Laps t) {
     if (!List.of(sampled.columns()).contains(in.score())) {
       sampled = in.scorer().score(sampled);
     }
@@ -247,7 +287,7 @@ public final class Evaluator {
     info.put("strata_sizes", strataSizes);
     info.put("strata_sample_sizes", sampleSizes);
     info.put("areas", areasInfo(binned, exactAreas, null));
-    info.put("timings_s", t.seconds);
+    info.put("timings_s", t.seconds());
     // Fast mode measures the headline metrics only: gates on anything else (slices, baselines,
     // calibration, behaviour) wait for full mode instead of failing for want of a value.
     List<Gate> applicable = new ArrayList<>();
@@ -365,20 +405,8 @@ public final class Evaluator {
         spec.threshold());
   }
 
-  /** Wall-clock seconds per part of an evaluation, reported in the report's info. */
-  private static final class Timings {
-    private final Map<String, Double> seconds = new LinkedHashMap<>();
-    private long last = System.nanoTime();
-
-    void lap(String part) {
-      long now = System.nanoTime();
-      seconds.merge(part, (now - last) / 1e9, Double::sum);
-      last = now;
-    }
-  }
-
   private static EvalReport full(Input in, EvalSpec spec) {
-    Timings t = new Timings();
+    Laps t = new Laps();
     Dataset<Row> rows = in.predictions();
     ScorePass pass = pass(rows, in, spec, spec.slices().columns(), "the evaluation data");
     t.lap("score_pass");
@@ -462,10 +490,26 @@ public final class Evaluator {
     if (in.reference() != null) {
       List<String> features =
           spec.drift().features().isEmpty() ? in.features() : spec.drift().features();
-      Drift.Bins bins = Drift.fit(in.reference(), features, spec.drift().bins());
-      t.lap("drift_fit");
-      Map<String, double[]> ref = Drift.shares(in.reference(), bins);
-      t.lap("drift_reference_shares");
+      DriftReference stored = in.storedReference();
+      Drift.Bins bins;
+      Map<String, double[]> ref;
+      if (stored != null
+          && stored.bins() == spec.drift().bins()
+          && stored.featureCuts().keySet().containsAll(features)) {
+        Map<String, double[]> cuts = new LinkedHashMap<>();
+        ref = new LinkedHashMap<>();
+        for (String f : features) {
+          cuts.put(f, stored.featureCuts().get(f));
+          ref.put(f, stored.featureShares().get(f));
+        }
+        bins = new Drift.Bins(cuts);
+        t.lap("drift_reference_stored");
+      } else {
+        bins = Drift.fit(in.reference(), features, spec.drift().bins());
+        t.lap("drift_fit");
+        ref = Drift.shares(in.reference(), bins);
+        t.lap("drift_reference_shares");
+      }
       Map<String, Dataset<Row>> targets = new LinkedHashMap<>();
       targets.put("evaluation", rows);
       targets.putAll(in.driftTargets());
@@ -499,7 +543,7 @@ public final class Evaluator {
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("rows", pass.n);
     info.put("areas", areasInfo(binned, exactAreas, settled));
-    info.put("timings_s", t.seconds);
+    info.put("timings_s", t.seconds());
     info.put("bootstrap_replicates", spec.bootstrap().replicates());
     info.put("confidence", spec.bootstrap().confidence());
     return new EvalReport(

@@ -53,6 +53,49 @@ class DriftAndBehaviourTest {
     assertThat(Drift.psi(ref, ref).get("x")).isZero();
   }
 
+  @Test
+  void driftFromTheStoredTrainingReferenceEqualsDriftMeasuredOnTheTrainingRows(SparkSession spark) {
+    // The model's reference.json is DriftReference.fit on the scored train rows: evaluation takes
+    // its edges and shares instead of fitting them again, with the same PSI.
+    List<P> train = new ArrayList<>();
+    List<P> test = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      double x = (i * 37) % 101 + (i % 3) * 0.25;
+      train.add(new P(i, i % 4 == 0 ? 1 : 0, 1 / (1 + Math.exp(5 - x / 10)), "a", x));
+      double shifted = x + 12;
+      test.add(new P(i, i % 4 == 0 ? 1 : 0, 1 / (1 + Math.exp(5 - shifted / 10)), "b", shifted));
+    }
+    Dataset<Row> reference = Fixtures.frame(spark, train);
+    EvalSpec spec = Fixtures.spec(EvalSpec.Mode.FULL, List.of(), List.of());
+    DriftReference stored =
+        DriftReference.fit(reference, List.of("x"), "score", 0.5, spec.drift().bins(), "train");
+    Dataset<Row> rows = Fixtures.frame(spark, test);
+    EvalReport measured =
+        Evaluator.evaluate(
+            new Evaluator.Input(
+                rows, "label", "score", "id", List.of("x"), null, reference, Map.of(), Map.of()),
+            spec);
+    EvalReport reused =
+        Evaluator.evaluate(
+            new Evaluator.Input(
+                rows,
+                "label",
+                "score",
+                "id",
+                List.of("x"),
+                null,
+                reference,
+                Map.of(),
+                Map.of(),
+                stored),
+            spec);
+    double psi = measured.metrics().get("drift.psi.x");
+    assertThat(psi).isGreaterThan(0.1);
+    assertThat(reused.metrics().get("drift.psi.x")).isCloseTo(psi, within(1e-12));
+    assertThat(reused.toJson().toString()).contains("drift_reference_stored");
+    assertThat(measured.toJson().toString()).doesNotContain("drift_reference_stored");
+  }
+
   /** score = sigmoid(x / 10 - 5): rises with x, ignores group. */
   static final Scorer RISING =
       rows ->

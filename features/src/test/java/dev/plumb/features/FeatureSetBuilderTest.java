@@ -3,6 +3,7 @@ package dev.plumb.features;
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.plumb.features.ingest.DataFingerprint;
 import dev.plumb.testing.SharedSpark;
@@ -159,6 +160,50 @@ class FeatureSetBuilderTest {
     assertThat(auc.get("copy")).isEqualTo(1.0);
     // amount = id % 10 and label = id % 2: amount is odd exactly when the label is 1.
     assertThat(auc.get("amount")).isBetween(0.5, 0.99);
+  }
+
+  @Test
+  void theLeakageGuardsOnePassRocAucEqualsSparkMlsExactOneOnTiesNullsAndNaN(SparkSession spark) {
+    // Features with many ties (few distinct values), nulls, NaN, a constant and a negation; rows
+    // outside the train split must not count.
+    Dataset<Row> table =
+        spark
+            .range(30_000)
+            .selectExpr(
+                "case when id % 5 = 0 then 'test' else 'train' end as split",
+                "cast(case when pmod(xxhash64(id, 1), 100) < 30 + id % 7 * 5 then 1 else 0 end"
+                    + " as double) as label",
+                "cast(id % 7 as double) as few",
+                "case when id % 11 = 0 then null when id % 13 = 0 then double('NaN')"
+                    + " else cast(pmod(xxhash64(id, 2), 1000) as double) / 10 + id % 7 end as holes",
+                "cast(1.0 as double) as constant",
+                "-cast(id % 7 as double) as negated");
+    List<String> names = List.of("few", "holes", "constant", "negated");
+    Map<String, Double> auc =
+        new FeatureSetBuilder(spec()).checkLeakage(table, names, 0.99, List.of());
+    Dataset<Row> train = table.filter(col("split").equalTo("train"));
+    for (String f : names) {
+      double expected =
+          new org.apache.spark.ml.evaluation.BinaryClassificationEvaluator()
+              .setLabelCol("label")
+              .setRawPredictionCol("s")
+              .setNumBins(0)
+              .evaluate(
+                  train.selectExpr(
+                      "label",
+                      "case when isnull("
+                          + f
+                          + ") or isnan("
+                          + f
+                          + ") then -1.7976931348623157E308"
+                          + " else "
+                          + f
+                          + " end as s"));
+      assertThat(auc.get(f)).as(f).isCloseTo(Math.max(expected, 1 - expected), within(1e-12));
+    }
+    assertThat(auc.get("few")).isGreaterThan(0.6);
+    assertThat(auc.get("negated")).isCloseTo(auc.get("few"), within(1e-12));
+    assertThat(auc.get("constant")).isEqualTo(0.5);
   }
 
   @Test

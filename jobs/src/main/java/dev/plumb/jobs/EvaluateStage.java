@@ -148,7 +148,8 @@ final class EvaluateStage {
               extra,
               sliceValueNames(
                   FeaturesStage.featureStore(config).transform(featureDir),
-                  spec.slices().columns()));
+                  spec.slices().columns()),
+              TrainingReference.read(Storages.of(spark), modelDir));
       EvalReport report =
           spec.mode() == EvalSpec.Mode.FAST
               ? new SampleStore(

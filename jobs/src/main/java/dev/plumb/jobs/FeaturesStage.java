@@ -4,6 +4,9 @@ import dev.plumb.features.FeatureSetBuilder;
 import dev.plumb.features.FeatureSetSpec;
 import dev.plumb.features.FeatureSetVersion;
 import dev.plumb.features.ingest.IngestReport;
+import dev.plumb.features.io.JsonFiles;
+import dev.plumb.features.io.Laps;
+import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
 import dev.plumb.features.io.Storages;
 import dev.plumb.features.store.FeatureSetManifest;
@@ -25,8 +28,24 @@ import org.apache.spark.sql.SparkSession;
 final class FeaturesStage {
 
   /** What the features stage produced or found. */
+  /**
+   * What the stage did.
+   *
+   * @param timings wall-clock seconds of each part of a build ({@code read_and_fit}, {@code write},
+   *     {@code leakage_guard}, {@code statistics}, {@code publish}, {@code total}); of a reuse,
+   *     {@code lookup} and {@code total}
+   */
   record Result(
-      FeatureSetVersion version, String directory, boolean built, FeatureSetManifest manifest) {}
+      FeatureSetVersion version,
+      String directory,
+      boolean built,
+      FeatureSetManifest manifest,
+      Map<String, Double> timings) {}
+
+  /** The stage's report: version, built or reused, and the timings of its parts. */
+  static String reportPath(PlumbConfig config) {
+    return Locations.join(config.workDir(), "reports", "features-report.json");
+  }
 
   private FeaturesStage() {}
 
@@ -35,6 +54,21 @@ final class FeaturesStage {
   }
 
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
+    Laps parts = new Laps();
+    Result result = build(spark, config, parts);
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("feature_set", config.string("features.name"));
+    report.put("version", result.version().id());
+    report.put("directory", result.directory());
+    report.put("built", result.built());
+    report.put("rows", result.manifest().rows());
+    report.put("split_sizes", result.manifest().splitSizes());
+    report.put("timings_s", result.timings());
+    JsonFiles.write(reportPath(config), report);
+    return result;
+  }
+
+  private static Result build(SparkSession spark, PlumbConfig config, Laps parts) {
     IngestReport ingest = IngestStage.report(IngestStage.reportPath(config));
     String fingerprint = ingest.dataFingerprint();
     FeatureSetSpec spec = config.featureSetSpec();
@@ -45,7 +79,8 @@ final class FeaturesStage {
     if (existing != null && !config.flag("features.force")) {
       Log.info("features: version " + version + " is in the store: reused, nothing recomputed");
       store.markLatest(spec.name(), version.id());
-      return new Result(version, dir, false, existing);
+      parts.lap("lookup");
+      return new Result(version, dir, false, existing, parts.withTotal());
     }
     if (existing == null && store.hasManifestFile(dir)) {
       Log.warn(
@@ -63,6 +98,7 @@ final class FeaturesStage {
             .load(ingest.cleanTable());
     FeatureSetBuilder builder = new FeatureSetBuilder(spec);
     FeatureSetBuilder.FeatureSet set = builder.build(clean);
+    parts.lap("read_and_fit");
     set.table()
         .write()
         .format("delta")
@@ -70,6 +106,7 @@ final class FeaturesStage {
         .option("overwriteSchema", "true")
         .save(FeatureStore.data(dir));
     store.writeTransform(dir, set.transform());
+    parts.lap("write");
     Dataset<Row> stored = spark.read().format("delta").load(FeatureStore.data(dir));
     List<String> featureNames = set.transform().featureNames();
     Map<String, Double> singleFeatureAuc =
@@ -78,7 +115,9 @@ final class FeaturesStage {
             featureNames,
             config.number("features.max_single_feature_auc"),
             config.list("features.allow_leaky"));
+    parts.lap("leakage_guard");
     Map<String, Object> stats = builder.statistics(stored, featureNames);
+    parts.lap("statistics");
 
     @SuppressWarnings("unchecked")
     Map<String, Object> nulls = (Map<String, Object>) stats.get("null_counts");
@@ -117,8 +156,16 @@ final class FeaturesStage {
             "passed");
     // Published in this order: data, transform, manifest, then LATEST (see FeatureStore).
     store.publish(spec.name(), dir, manifest);
-    Log.info("features: version " + version + " written with " + splits);
-    return new Result(version, dir, true, manifest);
+    parts.lap("publish");
+    Map<String, Double> timings = parts.withTotal();
+    Log.info(
+        "features: version "
+            + version
+            + " written with "
+            + splits
+            + "; seconds by part "
+            + timings);
+    return new Result(version, dir, true, manifest, timings);
   }
 
   /** The feature store of {@code config}, through the running session's storage. */

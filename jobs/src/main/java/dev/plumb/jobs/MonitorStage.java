@@ -239,12 +239,17 @@ final class MonitorStage {
     }
     Observation tally = new Observation("plumb-monitor-rows");
     Dataset<Row> observed = rows.observe(tally, count(lit(1)).as("c0"), named);
+    // Only the model's features go through the booster: a row-level scorer takes every column of
+    // its input, and without this projection Spark could prune none of the raw ones.
     Dataset<Row> good = observed.filter(scorable).drop(ScoreStage.REASONS);
+    List<String> featureNames = model.meta().featureNames();
     Dataset<Row> scored =
         ModelFiles.score(
             model.booster(),
-            model.meta().featureNames(),
-            transform.apply(good),
+            featureNames,
+            transform
+                .apply(good)
+                .select(featureNames.stream().map(f -> col("`" + f + "`")).toArray(Column[]::new)),
             model.meta().iterationEnd());
     DriftReference.Profile profile = reference.profile(scored, ModelFiles.SCORE);
     Map<String, Object> tallied;

@@ -313,6 +313,15 @@ final class Pipeline {
             Log.timed("stage features", () -> FeaturesStage.run(spark, config, tracker));
         features = t.value();
         durations.put("stage.features.seconds", t.seconds());
+        features
+            .timings()
+            .forEach(
+                (part, seconds) -> {
+                  if (!part.equals("total")) {
+                    durations.put("stage.features." + part + ".seconds", seconds);
+                  }
+                });
+        tracker.logArtifact(FeaturesStage.reportPath(config), "features");
         tracker.setTags(
             Map.of(
                 "plumb.feature_set_version", features.version().id(),
