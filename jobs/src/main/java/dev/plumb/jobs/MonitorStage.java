@@ -225,7 +225,8 @@ final class MonitorStage {
     Dataset<Row> rows = judged.rows();
     Column scorable = ScoreStage.scorable();
     Map<String, Column> novelty =
-        ScoreStage.noveltyChecks(rows.drop(ScoreStage.REASONS).columns(), transform);
+        ScoreStage.noveltyChecks(
+            rows.drop(ScoreStage.REASONS, ScoreStage.SCORABLE).columns(), transform);
     List<Column> counts = new ArrayList<>();
     counts.add(sum(when(col(VIOLATION), 1L).otherwise(0L)));
     for (int i = 0; i < boundedColumns.size(); i++) {
@@ -241,7 +242,7 @@ final class MonitorStage {
     Dataset<Row> observed = rows.observe(tally, count(lit(1)).as("c0"), named);
     // Only the model's features go through the booster: a row-level scorer takes every column of
     // its input, and without this projection Spark could prune none of the raw ones.
-    Dataset<Row> good = observed.filter(scorable).drop(ScoreStage.REASONS);
+    Dataset<Row> good = observed.filter(scorable).drop(ScoreStage.REASONS, ScoreStage.SCORABLE);
     List<String> featureNames = model.meta().featureNames();
     Dataset<Row> scored =
         ModelFiles.score(

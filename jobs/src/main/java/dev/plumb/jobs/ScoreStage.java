@@ -10,7 +10,6 @@ import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.filter;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
-import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -51,6 +50,10 @@ import org.apache.spark.sql.SparkSession;
 final class ScoreStage {
 
   static final String REASONS = "_plumb_reasons";
+
+  /** True when {@link #REASONS} is empty: the same rules as one boolean, cheap to filter on. */
+  static final String SCORABLE = "_plumb_scorable";
+
   static final String PROBABILITY = "probability";
   static final String DECISION = "decision";
 
@@ -92,7 +95,7 @@ final class ScoreStage {
     List<String> reasonNames = judgedRows.reasonNames();
     Dataset<Row> judged = judgedRows.rows().localCheckpoint();
     Dataset<Row> bad = judged.filter(not(scorable()));
-    Dataset<Row> good = judged.filter(scorable()).drop(REASONS);
+    Dataset<Row> good = judged.filter(scorable()).drop(REASONS, SCORABLE);
 
     // Every count in one pass over the judged rows: rows, unscorable rows by reason, and what the
     // scorable rows hold that training never saw.
@@ -127,7 +130,13 @@ final class ScoreStage {
     long rowsQuarantined = tally.isNullAt(at) ? 0L : tally.getLong(at);
     long rowsScored = rowsRead - rowsQuarantined;
     String key = spec.keyColumn();
-    Dataset<Row> features = transform.apply(good);
+    // The row-level scorer takes every column it is given: only the key and the features go in.
+    List<Column> needed = new ArrayList<>();
+    if (key != null && !key.isEmpty() && List.of(good.columns()).contains(key)) {
+      needed.add(col(key));
+    }
+    meta.featureNames().forEach(f -> needed.add(col("`" + f.replace("`", "``") + "`")));
+    Dataset<Row> features = transform.apply(good).select(needed.toArray(new Column[0]));
     int iterations = meta.iterationEnd();
     Dataset<Row> scored =
         topK > 0
@@ -151,7 +160,9 @@ final class ScoreStage {
     out.add(current_timestamp().as("scored_at"));
     overwrite(scored.select(out.toArray(new Column[0])), output);
     String quarantine = output + "_quarantine";
-    overwrite(bad.withColumn("reasons", concat_ws(";", col(REASONS))).drop(REASONS), quarantine);
+    overwrite(
+        bad.withColumn("reasons", concat_ws(";", col(REASONS))).drop(REASONS, SCORABLE),
+        quarantine);
     String report = Locations.join(config.workDir(), "reports", "score-report.json");
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("model", dir);
@@ -247,8 +258,8 @@ final class ScoreStage {
 
   /**
    * Raw rows judged for scoring: {@link #REASONS} holds why a row is unscorable ({@code
-   * type:<column>}, {@code null:<column>}), and each contract column the transform reads holds its
-   * value as the contract's type.
+   * type:<column>}, {@code null:<column>}), {@link #SCORABLE} is true when it holds none, and each
+   * contract column the transform reads holds its value as the contract's type.
    *
    * @param rows the judged rows, every column of the input kept
    * @param reasonNames every reason a row can get, in a fixed order
@@ -285,8 +296,12 @@ final class ScoreStage {
         reasons.isEmpty()
             ? array().cast("array<string>")
             : filter(array(reasons.toArray(new Column[0])), x -> x.isNotNull());
+    Column ok = lit(true);
+    for (Column r : reasons) {
+      ok = ok.and(r.isNull());
+    }
     // The reasons are judged on the raw values, the transform sees the contract's types.
-    Dataset<Row> judged = raw.withColumn(REASONS, why);
+    Dataset<Row> judged = raw.withColumn(REASONS, why).withColumn(SCORABLE, ok);
     for (ColumnSpec c : casts) {
       judged = judged.withColumn(c.name(), tryCast(c));
     }
@@ -297,7 +312,7 @@ final class ScoreStage {
 
   /** True for judged rows without a reason: the rows that are scored. */
   static Column scorable() {
-    return size(col(REASONS)).equalTo(0);
+    return col(SCORABLE);
   }
 
   /** Writes {@code rows} as the Delta table at {@code table}, replacing what was there. */
