@@ -141,7 +141,7 @@ def _fmix(h: np.ndarray) -> np.ndarray:
 
 
 def xxh64_long(values: np.ndarray, seed) -> np.ndarray:
-    """XXH64 of each int64 value's 8 little-endian bytes (Spark's hashLong); seed scalar or array."""
+    """XXH64 of each int64's 8 little-endian bytes (Spark's hashLong); seed: scalar or array."""
     with np.errstate(over="ignore"):
         v = np.asarray(values, dtype=np.int64).view(np.uint64)
         h = np.asarray(seed, dtype=np.uint64) + _U(_P5) + _U(8)
@@ -320,13 +320,15 @@ def ingest(input_dir: str, contract: dict) -> tuple[pa.Table, dict]:
         if c.get("allowed"):
             allowed = [str(a) for a in c["allowed"]]
             if ctype in ("int", "long"):
-                inside = pc.is_in(value.cast(pa.int64()), value_set=pa.array([int(a) for a in allowed]))
+                numbers = pa.array([int(a) for a in allowed])
+                inside = pc.is_in(value.cast(pa.int64()), value_set=numbers)
             else:
                 inside = pc.is_in(value.cast(pa.string()), value_set=pa.array(allowed))
             rule(f"NOT_ALLOWED:{name}", ~is_null & ~_mask(inside))
         if c.get("pattern"):
             full = "^(?:" + c["pattern"] + ")$"
-            rule(f"PATTERN_MISMATCH:{name}", ~is_null & ~_mask(pc.match_substring_regex(value, full)))
+            matches = _mask(pc.match_substring_regex(value, full))
+            rule(f"PATTERN_MISMATCH:{name}", ~is_null & ~matches)
 
     label = contract.get("label") or {}
     if label.get("column") and label.get("values"):
@@ -416,7 +418,8 @@ def window_feature(table: pa.Table, f: dict, key: str, event_time: str) -> np.nd
         raise ValueError("the peer's window features need whole-day event times")
     groups = table.column(by).combine_chunks().dictionary_encode()
     g = groups.indices.to_numpy(zero_copy_only=False)
-    missing = np.isnan(t) | np.asarray(groups.indices.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    no_group = groups.indices.is_null().to_numpy(zero_copy_only=False)
+    missing = np.isnan(t) | np.asarray(no_group, dtype=bool)
     ok = ~missing
     day0 = int(np.nanmin(t)) if ok.any() else 0
     span = (int(np.nanmax(t)) - day0 + 1) if ok.any() else 1
@@ -429,7 +432,8 @@ def window_feature(table: pa.Table, f: dict, key: str, event_time: str) -> np.nd
     if f["fn"] in ("sum", "mean"):
         x = as_float(table.column(f["column"]))[ok]
         present = ~np.isnan(x)
-        total = np.bincount(cells[present], weights=x[present], minlength=ng * span).reshape(ng, span)
+        total = np.bincount(cells[present], weights=x[present], minlength=ng * span)
+        total = total.reshape(ng, span)
         n_values = np.bincount(cells[present], minlength=ng * span).reshape(ng, span)
     out = np.full(table.num_rows, np.nan)
 
@@ -465,15 +469,17 @@ def build_features(clean: pa.Table, spec: dict, conf: dict) -> dict:
             impute = f.get("impute", "none")
             if impute != "none":
                 tr = x[is_train & ~np.isnan(x)]
-                fill = (tr.mean() if impute == "mean" else np.quantile(tr, 0.5)) if len(tr) else np.nan
+                fill = np.nan
+                if len(tr):
+                    fill = tr.mean() if impute == "mean" else np.quantile(tr, 0.5)
                 state[name] = {"impute_value": fill}
                 if not np.isnan(fill):
                     x = np.where(np.isnan(x), fill, x)
             names.append(name), cols.append(x)
         elif ftype == "log1p":
             x = as_float(clean.column(column))
-            with np.errstate(invalid="ignore"):
-                names.append(name), cols.append(np.where(x > -1.0, np.log1p(np.where(x > -1, x, 0)), np.nan))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                names.append(name), cols.append(np.where(x > -1.0, np.log1p(x), np.nan))
         elif ftype == "clip":
             x = as_float(clean.column(column))
             if f.get("max") is not None:
@@ -652,8 +658,9 @@ def train_model(feat: dict, train_conf: dict) -> tuple[xgb.Booster, int]:
 
 
 def predict(booster: xgb.Booster, X: np.ndarray, best: int) -> np.ndarray:
-    """Probabilities of the first best+1 rounds: XGBoost's float32, widened as Plumb's scorer does."""
-    return booster.inplace_predict(X, iteration_range=(0, best + 1), missing=np.nan).astype(np.float64)
+    """Probabilities of rounds 0..best: XGBoost's float32, widened as Plumb's scorer does."""
+    p = booster.inplace_predict(X, iteration_range=(0, best + 1), missing=np.nan)
+    return p.astype(np.float64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -734,7 +741,9 @@ def bootstrap(y, p, pred, cal_bin, n_cal, replicates, confidence, seed) -> dict:
     out = {}
     for i, name in enumerate(names):
         v = values[i][~np.isnan(values[i])]
-        out[name] = [float(np.quantile(v, alpha / 2)), float(np.quantile(v, 1 - alpha / 2))] if len(v) else [None, None]
+        out[name] = [None, None]
+        if len(v):
+            out[name] = [float(np.quantile(v, alpha / 2)), float(np.quantile(v, 1 - alpha / 2))]
     return out
 
 
@@ -780,9 +789,12 @@ def behaviour(booster, best, X, keys, names, threshold, spec, seed) -> dict:
         flips = (new >= threshold) != (base >= threshold)
         viol = change < -tol if drop else np.abs(change) > tol
         n = len(change)
-        return {"flip_rate": flips.mean() if n else 0.0, "mean_abs": np.abs(change).mean() if n else 0.0,
-                "max_abs": np.abs(change).max() if n else 0.0,
-                "violation_rate": viol.mean() if n else 0.0, "mean_change": change.mean() if n else 0.0}
+        if n == 0:
+            return dict.fromkeys(("flip_rate", "mean_abs", "max_abs", "violation_rate",
+                                  "mean_change"), 0.0)
+        return {"flip_rate": flips.mean(), "mean_abs": np.abs(change).mean(),
+                "max_abs": np.abs(change).max(), "violation_rate": viol.mean(),
+                "mean_change": change.mean()}
 
     if pert:
         scale = float(pert.get("scale", 0.05))
@@ -804,7 +816,8 @@ def behaviour(booster, best, X, keys, names, threshold, spec, seed) -> dict:
             changed = X.copy()
             changed[:, col[inv["column"]]] = float(v)
             r = compare(predict(booster, changed, best), float(inv.get("tolerance", 0.0)), False)
-            worst_rate, worst_max = max(worst_rate, r["violation_rate"]), max(worst_max, r["max_abs"])
+            worst_rate = max(worst_rate, r["violation_rate"])
+            worst_max = max(worst_max, r["max_abs"])
             sum_mean += r["mean_abs"]
         p = "behaviour.invariance." + inv["column"]
         out[p + ".violation_rate"] = worst_rate
@@ -817,6 +830,11 @@ def behaviour(booster, best, X, keys, names, threshold, spec, seed) -> dict:
         out[f"behaviour.directional.{d['feature']}.violation_rate"] = r["violation_rate"]
         out[f"behaviour.directional.{d['feature']}.mean_change"] = r["mean_change"]
     return {k: float(v) for k, v in out.items()}
+
+
+def slice_value(v: float) -> str:
+    """A slice value as SliceMetrics.value writes it: integral numbers without ".0"."""
+    return str(int(v)) if float(v).is_integer() else str(v)
 
 
 def evaluate(feat: dict, booster, best: int, threshold: float, spec: dict) -> dict:
@@ -879,7 +897,9 @@ def evaluate(feat: dict, booster, best: int, threshold: float, spec: dict) -> di
         sweep.append({"threshold": float(t), "precision": cm["precision"], "recall": cm["recall"],
                       "f1": cm["f1"], "false_positive_rate": cm["false_positive_rate"]})
     roc = thin([[float(a), float(b), float(min(c, 1.0))] for a, b, c in zip(fpr, tpr, rthr)], 200)
-    pr = thin([[float(a), float(b), float(c)] for a, b, c in zip(rec[::-1], prec[::-1], np.r_[thr, 1.0][::-1])], 200)
+    pr_thresholds = np.r_[thr, 1.0][::-1]
+    pr = thin([[float(a), float(b), float(c)]
+               for a, b, c in zip(rec[::-1], prec[::-1], pr_thresholds)], 200)
 
     # Slices: per value of each slice column (category indexes named by their raw level).
     slices_conf = spec.get("slices") or {}
@@ -894,7 +914,7 @@ def evaluate(feat: dict, booster, best: int, threshold: float, spec: dict) -> di
             if levels is not None and value != "null":
                 label = levels[int(value)] if int(value) < len(levels) else "__unseen_or_null"
             else:
-                label = "null" if value == "null" else (str(int(value)) if float(value).is_integer() else str(value))
+                label = "null" if value == "null" else slice_value(value)
             both = 0 < (ys == 1).sum() < len(ys)
             s = {"column": column, "value": label, "count": float(sel.sum()),
                  "positives": float((ys == 1).sum()),
@@ -928,7 +948,8 @@ def evaluate(feat: dict, booster, best: int, threshold: float, spec: dict) -> di
         x = np.where(np.isnan(x), -np.finfo(np.float64).max, x)
         higher = h.get("direction", "higher") == "higher"
         s = x if higher else -x
-        hm = {"roc_auc": float(roc_auc_score(y, s)), "average_precision": float(average_precision_score(y, s))}
+        hm = {"roc_auc": float(roc_auc_score(y, s)),
+              "average_precision": float(average_precision_score(y, s))}
         if h.get("threshold") is not None:
             t = float(h["threshold"])
             hm.update(confusion_metrics(*confusion(y, x >= t if higher else x <= t)))
@@ -952,7 +973,9 @@ def evaluate(feat: dict, booster, best: int, threshold: float, spec: dict) -> di
     for f in features:
         r = Xtr[:, names.index(f)]
         present = r[~np.isnan(r)]
-        cuts = np.unique(np.quantile(present, probs, method="inverted_cdf")) if len(present) else np.array([])
+        cuts = np.array([])
+        if len(present):
+            cuts = np.unique(np.quantile(present, probs, method="inverted_cdf"))
         drift[f] = psi(drift_shares(r, cuts), drift_shares(Xt[:, names.index(f)], cuts))
         m["drift.psi." + f] = drift[f]
 
@@ -1015,7 +1038,8 @@ def main(argv=None) -> int:
     point = choose_threshold(
         feat["y"][val], predict(booster, feat["X"][val], best),
         str(eval_conf.get("threshold", "0.5")),
-        {"fp": float(costs.get("false_positive", 1.0)), "fn": float(costs.get("false_negative", 1.0))})
+        {"fp": float(costs.get("false_positive", 1.0)),
+         "fn": float(costs.get("false_negative", 1.0))})
     seconds["train"] = time.time() - t
 
     t = time.time()

@@ -244,14 +244,18 @@ final class MonitorStage {
     // its input, and without this projection Spark could prune none of the raw ones.
     Dataset<Row> good = observed.filter(scorable).drop(ScoreStage.REASONS, ScoreStage.SCORABLE);
     List<String> featureNames = model.meta().featureNames();
+    Column[] featureColumns =
+        featureNames.stream()
+            .map(f -> col("`" + f.replace("`", "``") + "`"))
+            .toArray(Column[]::new);
+    Dataset<Row> features = transform.apply(good).select(featureColumns);
+    if (spec.features().stream().anyMatch(f -> f instanceof FeatureDef.WindowFeature)) {
+      // A window leaves the rows partitioned by its `by` column (a handful of countries): spread
+      // them over every core again before the booster, the costliest step.
+      features = features.repartition(spark.sparkContext().defaultParallelism(), featureColumns);
+    }
     Dataset<Row> scored =
-        ModelFiles.score(
-            model.booster(),
-            featureNames,
-            transform
-                .apply(good)
-                .select(featureNames.stream().map(f -> col("`" + f + "`")).toArray(Column[]::new)),
-            model.meta().iterationEnd());
+        ModelFiles.score(model.booster(), featureNames, features, model.meta().iterationEnd());
     DriftReference.Profile profile = reference.profile(scored, ModelFiles.SCORE);
     Map<String, Object> tallied;
     try {
