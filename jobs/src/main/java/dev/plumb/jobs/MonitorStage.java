@@ -249,11 +249,6 @@ final class MonitorStage {
             .map(f -> col("`" + f.replace("`", "``") + "`"))
             .toArray(Column[]::new);
     Dataset<Row> features = transform.apply(good).select(featureColumns);
-    if (spec.features().stream().anyMatch(f -> f instanceof FeatureDef.WindowFeature)) {
-      // A window leaves the rows partitioned by its `by` column (a handful of countries): spread
-      // them over every core again before the booster, the costliest step.
-      features = features.repartition(spark.sparkContext().defaultParallelism(), featureColumns);
-    }
     Dataset<Row> scored =
         ModelFiles.score(model.booster(), featureNames, features, model.meta().iterationEnd());
     DriftReference.Profile profile = reference.profile(scored, ModelFiles.SCORE);

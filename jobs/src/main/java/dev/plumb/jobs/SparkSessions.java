@@ -39,6 +39,15 @@ final class SparkSessions {
         "spark.sql.catalog.spark_catalog",
         "org.apache.spark.sql.delta.catalog.DeltaCatalog");
     setIfAbsent(builder, submitted, "spark.sql.session.timeZone", "UTC");
+    // Delta rebuilds a table's state (its log's actions) in a Spark job of this many tasks, 50 by
+    // default, once per table version read: for Plumb's tables (a handful of commits) 50 tiny
+    // tasks cost more than the work; a log of many thousands of files may want it higher again
+    // (spark.conf.spark.databricks.delta.snapshotPartitions).
+    setIfAbsent(
+        builder,
+        submitted,
+        "spark.databricks.delta.snapshotPartitions",
+        String.valueOf(config.integer("spark.shuffle_partitions")));
     for (Map.Entry<String, String> e : config.sparkConf().entrySet()) {
       builder.config(e.getKey(), e.getValue());
     }
