@@ -52,9 +52,28 @@ class FeaturesStageTest {
     assertThat(first.built()).isTrue();
     long rows = first.manifest().rows();
     assertThat(rows).isEqualTo(6001); // 6,000 + 8 planted rows - 7 quarantined
+    // The report times every part of the build; the parts add up to (at most) the total.
+    Map<String, Object> report =
+        JsonFiles.parse(
+            Files.readAllBytes(Path.of(FeaturesStage.reportPath(config))), "r", "features", "x");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> timings = (Map<String, Object>) report.get("timings_s");
+    assertThat(timings)
+        .containsOnlyKeys(
+            "read_and_fit", "write", "leakage_guard", "statistics", "publish", "total");
+    double parts =
+        timings.entrySet().stream()
+            .filter(e -> !e.getKey().equals("total"))
+            .mapToDouble(e -> ((Number) e.getValue()).doubleValue())
+            .sum();
+    assertThat(parts)
+        .isPositive()
+        .isLessThanOrEqualTo(((Number) timings.get("total")).doubleValue());
+    assertThat(report).containsEntry("built", true).containsEntry("rows", 6001);
     FeaturesStage.Result second = FeaturesStage.run(spark, config, new NoTracking());
     assertThat(second.built()).isFalse();
     assertThat(second.version()).isEqualTo(first.version());
+    assertThat(second.timings()).containsOnlyKeys("lookup", "total");
 
     List<String> listed = FeaturesStage.featureStore(config).list();
     assertThat(listed).hasSize(2);
