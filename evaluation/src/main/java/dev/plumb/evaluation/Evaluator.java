@@ -71,30 +71,6 @@ public final class Evaluator {
       sliceValueNames = sliceValueNames == null ? Map.of() : Map.copyOf(sliceValueNames);
     }
 
-    /** Input without a stored training reference: drift measures the reference rows. */
-    public Input(
-        Dataset<Row> predictions,
-        String label,
-        String score,
-        String key,
-        List<String> features,
-        Scorer scorer,
-        Dataset<Row> reference,
-        Map<String, Dataset<Row>> driftTargets,
-        Map<String, Map<String, String>> sliceValueNames) {
-      this(
-          predictions,
-          label,
-          score,
-          key,
-          features,
-          scorer,
-          reference,
-          driftTargets,
-          sliceValueNames,
-          null);
-    }
-
     /** Input whose slices are named by the values as they are in the rows. */
     public Input(
         Dataset<Row> predictions,

@@ -73,7 +73,7 @@ class DriftAndBehaviourTest {
     EvalReport measured =
         Evaluator.evaluate(
             new Evaluator.Input(
-                rows, "label", "score", "id", List.of("x"), null, reference, Map.of(), Map.of()),
+                rows, "label", "score", "id", List.of("x"), null, reference, Map.of()),
             spec);
     EvalReport reused =
         Evaluator.evaluate(

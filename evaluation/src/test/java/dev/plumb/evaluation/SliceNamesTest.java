@@ -30,7 +30,8 @@ class SliceNamesTest {
             plain.scorer(),
             plain.reference(),
             plain.driftTargets(),
-            Map.of("group", Map.of("a", "Alpha", "b", "Beta")));
+            Map.of("group", Map.of("a", "Alpha", "b", "Beta")),
+            null);
     EvalSpec spec =
         Fixtures.spec(
             EvalSpec.Mode.FULL,
