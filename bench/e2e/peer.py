@@ -275,7 +275,9 @@ def ingest(input_dir: str, contract: dict) -> tuple[pa.Table, dict]:
     table = dataset.to_table(columns=names + extra + ["__filename", "__batch_index"])
     # Rows in (file path by UTF-8 bytes, row index in the file) order: the order that decides
     # which of a repeated key is kept. The scan already yields them so; sort only if not.
-    files = table.column("__filename").combine_chunks().dictionary_encode()
+    # large_string: 20M rows of file paths pass the 2 GiB offsets of a plain string array.
+    files = pc.cast(table.column("__filename"), pa.large_string()).combine_chunks()
+    files = files.dictionary_encode()
     paths = files.dictionary.to_pylist()
     rank = np.argsort(np.argsort([p.encode("utf-8") for p in paths], kind="stable"))
     file_rank = rank[files.indices.to_numpy()]
