@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import dev.plumb.features.io.SparkSql;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -146,7 +147,7 @@ public final class FeatureSetBuilder {
     if (!featureNames.isEmpty()) {
       Column[] pairs = new Column[featureNames.size()];
       for (int i = 0; i < pairs.length; i++) {
-        Column f = col("`" + featureNames.get(i).replace("`", "``") + "`");
+        Column f = SparkSql.column(featureNames.get(i));
         pairs[i] =
             struct(
                 lit(i).as("f"),

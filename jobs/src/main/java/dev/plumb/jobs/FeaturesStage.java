@@ -27,9 +27,8 @@ import org.apache.spark.sql.SparkSession;
  */
 final class FeaturesStage {
 
-  /** What the features stage produced or found. */
   /**
-   * What the stage did.
+   * What the features stage produced or found.
    *
    * @param timings wall-clock seconds of each part of a build ({@code read_and_fit}, {@code write},
    *     {@code leakage_guard}, {@code statistics}, {@code publish}, {@code total}); of a reuse,

@@ -22,6 +22,7 @@ import dev.plumb.features.ingest.DataContract;
 import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
+import dev.plumb.features.io.SparkSql;
 import dev.plumb.features.io.Storage;
 import dev.plumb.features.io.Storages;
 import dev.plumb.features.store.FeatureStore;
@@ -244,21 +245,14 @@ final class MonitorStage {
     // its input, and without this projection Spark could prune none of the raw ones.
     Dataset<Row> good = observed.filter(scorable).drop(ScoreStage.REASONS, ScoreStage.SCORABLE);
     List<String> featureNames = model.meta().featureNames();
-    Column[] featureColumns =
-        featureNames.stream()
-            .map(f -> col("`" + f.replace("`", "``") + "`"))
-            .toArray(Column[]::new);
-    Dataset<Row> features = transform.apply(good).select(featureColumns);
+    Dataset<Row> features =
+        transform
+            .apply(good)
+            .select(featureNames.stream().map(SparkSql::column).toArray(Column[]::new));
     Dataset<Row> scored =
         ModelFiles.score(model.booster(), featureNames, features, model.meta().iterationEnd());
     DriftReference.Profile profile = reference.profile(scored, ModelFiles.SCORE);
-    Map<String, Object> tallied;
-    try {
-      tallied = tally.getAsJava();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Cannot finish plumb monitor: interrupted", e);
-    }
+    Map<String, Object> tallied = SparkSql.observed(tally, "plumb monitor");
     long rowsRead = countOf(tallied, 0);
     int at = 1;
     long violations = countOf(tallied, at++);

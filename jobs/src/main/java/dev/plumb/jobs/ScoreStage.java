@@ -21,6 +21,7 @@ import dev.plumb.features.ingest.DataContract;
 import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
+import dev.plumb.features.io.SparkSql;
 import dev.plumb.features.io.Storage;
 import dev.plumb.features.io.Storages;
 import dev.plumb.features.store.FeatureStore;
@@ -135,7 +136,7 @@ final class ScoreStage {
     if (key != null && !key.isEmpty() && List.of(good.columns()).contains(key)) {
       needed.add(col(key));
     }
-    meta.featureNames().forEach(f -> needed.add(col("`" + f.replace("`", "``") + "`")));
+    meta.featureNames().forEach(f -> needed.add(SparkSql.column(f)));
     Dataset<Row> features = transform.apply(good).select(needed.toArray(new Column[0]));
     int iterations = meta.iterationEnd();
     Dataset<Row> scored =

@@ -26,6 +26,7 @@ import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.plumb.features.FeatureErrors;
+import dev.plumb.features.io.SparkSql;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -143,10 +144,6 @@ public final class ContractValidator {
     return CLEAN_PREFIX + column;
   }
 
-  private static Column quoted(String name) {
-    return col("`" + name.replace("`", "``") + "`");
-  }
-
   private static final int MAX_COLLECTED_DUPLICATE_KEYS = 100_000;
 
   /**
@@ -185,8 +182,7 @@ public final class ContractValidator {
     if (contract.keyColumns().isEmpty()) {
       return null;
     }
-    Column[] keys =
-        contract.keyColumns().stream().map(ContractValidator::quoted).toArray(Column[]::new);
+    Column[] keys = contract.keyColumns().stream().map(SparkSql::column).toArray(Column[]::new);
     Column noNullKey = lit(true);
     for (Column k : keys) {
       noNullKey = noNullKey.and(k.isNotNull());
@@ -326,7 +322,7 @@ public final class ContractValidator {
     }
     List<Rule> rules = new ArrayList<>();
     for (ColumnSpec spec : contract.columns()) {
-      Column raw = quoted(spec.name());
+      Column raw = SparkSql.column(spec.name());
       Column value = raw;
       String suffix = ":" + spec.name();
       // A value in the allowed list (or a null string) is plain text: its encoding checks cannot
@@ -377,7 +373,8 @@ public final class ContractValidator {
       if (data.schema().getFieldIndex(lossyCastFlag(spec.name())).isDefined()) {
         rules.add(
             new Rule(
-                LOSSY_CAST + suffix, coalesce(quoted(lossyCastFlag(spec.name())), lit(false))));
+                LOSSY_CAST + suffix,
+                coalesce(SparkSql.column(lossyCastFlag(spec.name())), lit(false))));
       }
       rules.addAll(rulesFor(spec, col(clean)));
     }
@@ -546,7 +543,7 @@ public final class ContractValidator {
     for (ColumnSpec spec : contract.columns()) {
       out.add(col(cleanName(spec.name())).as(spec.name()));
     }
-    extra.forEach(e -> out.add(quoted(e)));
+    extra.forEach(e -> out.add(SparkSql.column(e)));
     return out.toArray(new Column[0]);
   }
 
@@ -554,9 +551,9 @@ public final class ContractValidator {
   public Column[] quarantineColumns(List<String> extra) {
     List<Column> out = new ArrayList<>();
     for (ColumnSpec spec : contract.columns()) {
-      out.add(quoted(spec.name()));
+      out.add(SparkSql.column(spec.name()));
     }
-    extra.forEach(e -> out.add(quoted(e)));
+    extra.forEach(e -> out.add(SparkSql.column(e)));
     out.add(col(REASONS).as("reasons"));
     return out.toArray(new Column[0]);
   }
@@ -601,7 +598,7 @@ public final class ContractValidator {
 
   /** As {@link #statisticsAggregations()}, over the clean table (declared names). */
   public List<Column> cleanTableStatisticsAggregations() {
-    return statisticsAggregations(ContractValidator::quoted);
+    return statisticsAggregations(SparkSql::column);
   }
 
   private List<Column> statisticsAggregations(java.util.function.Function<String, Column> column) {
@@ -631,7 +628,7 @@ public final class ContractValidator {
     List<Column> aggs = new ArrayList<>();
     for (ColumnSpec spec : contract.columns()) {
       if (spec.type().isNumeric()) {
-        aggs.add(sum(quoted(spec.name()).cast("double")).as("sum:" + spec.name()));
+        aggs.add(sum(SparkSql.column(spec.name()).cast("double")).as("sum:" + spec.name()));
       }
     }
     return aggs;

@@ -1,11 +1,11 @@
 package dev.plumb.features.ingest;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.when;
 
 import dev.plumb.features.FeatureErrors;
+import dev.plumb.features.io.SparkSql;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Column;
@@ -183,7 +183,7 @@ public record IngestPlan(List<SourceFile> ingest, List<SourceFile> skipped, List
    * every file through this, so the validator can quarantine the changed values.
    */
   public static List<Column> readAs(ColumnSpec spec, String fileType) {
-    Column c = col("`" + spec.name().replace("`", "``") + "`");
+    Column c = SparkSql.column(spec.name());
     String stored = spec.storedType().toString();
     if (stored.equals(fileType)) {
       return List.of(c);

@@ -1,6 +1,5 @@
 package dev.plumb.features.ingest;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.input_file_name;
@@ -17,6 +16,7 @@ import dev.plumb.features.io.FaultPoints;
 import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
+import dev.plumb.features.io.SparkSql;
 import dev.plumb.features.io.Storages;
 import java.io.IOException;
 import java.net.URI;
@@ -314,7 +314,7 @@ public final class IngestRun {
     Dataset<Row> rows = counted.rows();
     List<Column> badColumns = new ArrayList<>();
     for (String name : rows.columns()) {
-      badColumns.add(col("`" + name.replace("`", "``") + "`"));
+      badColumns.add(SparkSql.column(name));
     }
     badColumns.add(validation.reasons().as(ContractValidator.REASONS));
     Column badRow = struct(badColumns.toArray(new Column[0]));
@@ -357,7 +357,9 @@ public final class IngestRun {
     Commit cleanCommit = lastCommit(spark, cleanPath);
     FaultPoints.reach(FaultPoints.INGEST_BETWEEN_COMMITS);
     long rowsCounted =
-        read == null ? footerRows : ((Number) observed(read).get("rows")).longValue();
+        read == null
+            ? footerRows
+            : ((Number) SparkSql.observed(read, "ingest").get("rows")).longValue();
 
     List<String> quarantineExtra = new ArrayList<>(input.extraColumns());
     quarantineExtra.add(ParquetSource.SOURCE_FILE);
@@ -404,7 +406,7 @@ public final class IngestRun {
     Map<String, Long> byReason = new TreeMap<>();
     Map<String, ContractValidator.ColumnStats> quarantineStats = Map.of();
     if (quarantineMetrics != null) {
-      Map<String, Object> metrics = observed(quarantineMetrics);
+      Map<String, Object> metrics = SparkSql.observed(quarantineMetrics, "ingest");
       for (String reason : validator.possibleReasons()) {
         long n = ((Number) metrics.get("reason:" + reason)).longValue();
         if (n > 0) {
@@ -442,15 +444,6 @@ public final class IngestRun {
         .save(table);
   }
 
-  private static Map<String, Object> observed(Observation observation) {
-    try {
-      return observation.getAsJava();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Cannot finish ingest: interrupted", e);
-    }
-  }
-
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
@@ -465,7 +458,7 @@ public final class IngestRun {
       String table,
       Commit commit,
       Observation sums) {
-    Map<String, Object> sumValues = sums == null ? Map.of() : observed(sums);
+    Map<String, Object> sumValues = sums == null ? Map.of() : SparkSql.observed(sums, "ingest");
     Map<String, ContractValidator.ColumnStats> fromLog =
         deltaFileStatistics(validator, commit, sumValues);
     if (fromLog != null) {

@@ -1,7 +1,6 @@
 package dev.plumb.features.ingest;
 
-import static org.apache.spark.sql.functions.col;
-
+import dev.plumb.features.io.SparkSql;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -132,7 +131,7 @@ final class QuarantineCollector extends AccumulatorV2<Row, QuarantineCollector.P
     Column[] columns = new Column[type.fields().length];
     for (int i = 0; i < columns.length; i++) {
       StructField f = type.fields()[i];
-      Column c = col("`" + f.name().replace("`", "``") + "`");
+      Column c = SparkSql.column(f.name());
       columns[i] =
           f.dataType().equals(carriedType(f.dataType())) ? c : c.cast(f.dataType()).as(f.name());
     }
