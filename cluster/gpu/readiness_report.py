@@ -6,7 +6,10 @@ In explain-only mode (spark.rapids.sql.mode=explainOnly, spark.rapids.sql.explai
 every query on the CPU and logs, for each physical plan, a tree of its operators and expressions:
 '*' will run on the GPU, '!' cannot (with the reason), '@' could run but does not decide, '#' would
 be removed. Plumb logs 'stage <name> ...' when a stage starts, so every tree belongs to the stage
-whose marker came last. Trees repeated by adaptive query execution are counted once per stage.
+whose marker came last. Each query's operators are counted once: adaptive query execution plans
+every query stage again as it runs, and RAPIDS logs that stage's tree too (the same operators, a
+part of the query's tree, or the same tree again); a tree found whole inside one already counted in
+its stage is such a re-plan and is not counted again.
 
   readiness_report.py DRIVER_LOG OUT_JSON      -> writes OUT_JSON, prints a summary and its path
 """
@@ -27,7 +30,9 @@ NODE = re.compile(r"^(\s*)([*!@#$])\s?(Exec|Expression|Partitioning|Input|Output
 # Delta Lake's own metadata queries (log replay, checkpoints, data skipping) run inside Plumb's
 # stages but are not Plumb's Spark SQL: reported apart, not in the stage's gpu_share.
 DELTA_METADATA = re.compile(r"delta\.actions\.|_delta_log|DataSkippingReader|SingleAction|"
-                            r"delta\.stats\.|checkpoint\.parquet|InMemoryLogReplay|DeltaLog\$|JsonScan")
+                            r"delta\.stats\.|checkpoint\.parquet|InMemoryLogReplay|DeltaLog\$|JsonScan|"
+                            # the aggregate of a snapshot's state (Snapshot.computedState)
+                            r"numOfSetTransactions|domainMetadata")
 NAMES = {"ingest": "ingest", "features": "features", "train": "training", "evaluate": "evaluation"}
 
 
@@ -75,11 +80,13 @@ def reason_of(rest):
 
 def report(trees):
     stages = OrderedDict()
-    seen = set()
+    counted = {}
     for stage, text, nodes in trees:
-        if (stage, text) in seen:
-            continue  # the same plan printed again by adaptive query execution
-        seen.add((stage, text))
+        block = "\n" + text + "\n"
+        earlier = counted.setdefault(stage, [])
+        if any(block in e for e in earlier):
+            continue  # a query stage of a query already counted, planned again by adaptive execution
+        earlier.append(block)
         if DELTA_METADATA.search(text):
             stage = stage + " (Delta metadata)"
         s = stages.setdefault(stage, {"plans": 0, "plans_not_converted": 0, "operators": 0,
@@ -136,7 +143,8 @@ def main():
     doc = OrderedDict([
         ("what", "GPU readiness from the RAPIDS Accelerator's explain-only mode: per stage, the"
                  " share of physical-plan operators that would run on the GPU and every fallback"
-                 " with RAPIDS' reason (plans repeated by adaptive execution counted once; a plan"
+                 " with RAPIDS' reason (each query's operators counted once: a tree that adaptive"
+                 " execution plans again, whole or a query stage of it, is not counted again; a plan"
                  " RAPIDS could not convert at all is counted in plans_not_converted and listed as"
                  " a fallback, its operators unknown and not in gpu_share)"),
         ("driver_log", log),

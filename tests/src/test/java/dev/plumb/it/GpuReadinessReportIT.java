@@ -15,9 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code cluster/gpu/readiness_report.py} turns a driver log of the RAPIDS Accelerator's
  * explain-only mode (a fixture cut from a real run's log: every line format it prints) into the
- * per-stage readiness report: trees assigned to the stage whose marker came last, plans repeated by
- * adaptive execution counted once, Delta's metadata plans apart, unconverted plans and fallbacks
- * with their reasons.
+ * per-stage readiness report: trees assigned to the stage whose marker came last, each query's
+ * operators counted once (a tree adaptive execution prints again, whole or one query stage of it,
+ * is not counted again), Delta's metadata plans apart (its log replay and its snapshot's state
+ * aggregate), unconverted plans and fallbacks with their reasons.
  */
 class GpuReadinessReportIT {
 
@@ -47,7 +48,8 @@ class GpuReadinessReportIT {
     // Before any stage: the session's own plan.
     assertThat(stages.get("setup").get("operators").asInt()).isEqualTo(1);
     assertThat(stages.get("setup").get("operators_on_gpu").asInt()).isZero();
-    // Ingest: the repeated tree once (2 of 3 operators), plus the plan RAPIDS could not convert.
+    // Ingest: the repeated tree once and its query stage not again (2 of 3 operators), plus the
+    // plan RAPIDS could not convert.
     JsonNode ingest = stages.get("ingest");
     assertThat(ingest.get("operators").asInt()).isEqualTo(3);
     assertThat(ingest.get("operators_on_gpu").asInt()).isEqualTo(2);
@@ -66,7 +68,10 @@ class GpuReadinessReportIT {
     assertThat(features.get("fallbacks").toString())
         .contains("expression CreateExternalRow")
         .contains("operator DeserializeToObjectExec");
-    assertThat(stages.get("features (Delta metadata)").get("operators").asInt()).isEqualTo(2);
+    JsonNode delta = stages.get("features (Delta metadata)");
+    assertThat(delta.get("operators").asInt()).isEqualTo(4);
+    assertThat(delta.get("operators_on_gpu").asInt()).isEqualTo(2);
+    assertThat(delta.get("plans").asInt()).isEqualTo(2);
     // Evaluation ("evaluate" in Plumb's marker): a removed node is not counted.
     JsonNode evaluation = stages.get("evaluation");
     assertThat(evaluation.get("operators").asInt()).isEqualTo(3);
