@@ -3,7 +3,6 @@ package dev.plumb.evaluation;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
@@ -29,8 +28,24 @@ public final class Drift {
 
   private Drift() {}
 
-  /** The reference's bin edges per feature. */
-  public record Bins(Map<String, double[]> cuts) {}
+  /** The reference's bin edges per feature, each strictly ascending (as {@link #tally} needs). */
+  public record Bins(Map<String, double[]> cuts) {
+    public Bins {
+      for (Map.Entry<String, double[]> e : cuts.entrySet()) {
+        double[] c = e.getValue();
+        for (int i = 1; i < c.length; i++) {
+          if (Double.compare(c[i - 1], c[i]) >= 0) {
+            throw new IllegalArgumentException(
+                "The drift bin edges of '"
+                    + e.getKey()
+                    + "' are not strictly ascending: "
+                    + Arrays.toString(c)
+                    + " (a stored reference.json edited by hand? refit it by training again)");
+          }
+        }
+      }
+    }
+  }
 
   /** Rows of the reference the bin edges are fitted on, at most. */
   static final long FIT_ROWS = 200_000;
@@ -85,23 +100,21 @@ public final class Drift {
    */
   public record Tally(long rows, Map<String, double[]> shares) {}
 
-  /** {@link #shares} and the row count, in the same single pass over {@code data}. */
+  /**
+   * {@link #shares} and the row count, in the same single pass over {@code data}. Per feature it
+   * counts the values that are not null and, for each cut, the values at most that cut (one
+   * comparison per cut and row); a bin's count is the difference of two neighbouring counts, since
+   * the cuts are ascending. NaN is above every cut (Spark orders it last), so it falls in the top
+   * bin.
+   */
   public static Tally tally(Dataset<Row> data, Bins bins) {
     List<Column> aggs = new ArrayList<>();
     aggs.add(count(lit(1)));
     for (Map.Entry<String, double[]> e : bins.cuts().entrySet()) {
       Column x = col(e.getKey()).cast("double");
-      double[] cuts = e.getValue();
-      aggs.add(sum(when(x.isNull(), 1L).otherwise(0L)));
-      for (int i = 0; i <= cuts.length; i++) {
-        Column in = lit(true);
-        if (i > 0) {
-          in = in.and(x.gt(cuts[i - 1]));
-        }
-        if (i < cuts.length) {
-          in = in.and(x.leq(cuts[i]));
-        }
-        aggs.add(sum(when(x.isNotNull().and(in), 1L).otherwise(0L)));
+      aggs.add(count(x));
+      for (double cut : e.getValue()) {
+        aggs.add(count(when(x.leq(cut), lit(1))));
       }
     }
     Row r = data.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
@@ -110,9 +123,20 @@ public final class Drift {
     Map<String, double[]> out = new LinkedHashMap<>();
     int j = 1;
     for (Map.Entry<String, double[]> e : bins.cuts().entrySet()) {
-      double[] s = new double[e.getValue().length + 2];
+      int k = e.getValue().length;
+      long notNull = r.getLong(j++);
+      long[] counts = new long[k + 2];
+      counts[0] = rows - notNull;
+      long below = 0;
+      for (int i = 0; i < k; i++) {
+        long atMost = r.getLong(j++);
+        counts[i + 1] = atMost - below;
+        below = atMost;
+      }
+      counts[k + 1] = notNull - below;
+      double[] s = new double[k + 2];
       for (int i = 0; i < s.length; i++) {
-        s[i] = n == 0 ? 0 : r.getLong(j++) / n;
+        s[i] = n == 0 ? 0 : counts[i] / n;
       }
       out.put(e.getKey(), s);
     }

@@ -121,6 +121,41 @@ public record DriftReference(
     return new Profile(t.rows(), shares, score, t.rows() == 0 ? Double.NaN : positive[2]);
   }
 
+  /**
+   * The same profile as {@link #profile(Dataset, String)}, from counts made elsewhere on this
+   * reference's bins (the scorer's own pass): per feature and for the score, the rows in each bin
+   * ({@code [null, x <= e0, ..., x > e(k-1)]}), and the rows scored at least the threshold.
+   */
+  public Profile profile(
+      long rows, Map<String, long[]> featureCounts, long[] scoreCounts, long atLeastThreshold) {
+    Map<String, double[]> shares = new LinkedHashMap<>();
+    for (Map.Entry<String, double[]> e : featureCuts.entrySet()) {
+      long[] c = featureCounts.get(e.getKey());
+      if (c == null || c.length != e.getValue().length + 2) {
+        throw new IllegalArgumentException(
+            "Cannot profile feature '"
+                + e.getKey()
+                + "': expected "
+                + (e.getValue().length + 2)
+                + " bin counts on this reference's edges");
+      }
+      shares.put(e.getKey(), sharesOf(c, rows));
+    }
+    return new Profile(
+        rows,
+        shares,
+        sharesOf(scoreCounts, rows),
+        rows == 0 ? Double.NaN : (double) atLeastThreshold / rows);
+  }
+
+  private static double[] sharesOf(long[] counts, long rows) {
+    double[] s = new double[counts.length];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = rows == 0 ? 0 : counts[i] / (double) rows;
+    }
+    return s;
+  }
+
   /** PSI per feature of {@code target} against this reference. */
   public Map<String, Double> featurePsi(Profile target) {
     return Drift.psi(featureShares, target.featureShares());

@@ -54,6 +54,33 @@ class DriftAndBehaviourTest {
   }
 
   @Test
+  void sharesPutNullsNanEdgesAndInfinitiesInTheirBins(SparkSession spark) {
+    // Bins of cuts 25, 50, 75: null | x <= 25 | 25 < x <= 50 | 50 < x <= 75 | x > 75 (NaN above
+    // every cut, as Spark orders it). Counted by hand: 2 | 3 | 2 | 1 | 2 of 10 rows.
+    Dataset<Row> rows =
+        xs(
+                spark,
+                List.of(
+                    0.0,
+                    0.0,
+                    Double.NaN,
+                    1.0,
+                    25.0,
+                    25.5,
+                    50.0,
+                    75.0,
+                    76.0,
+                    Double.NEGATIVE_INFINITY))
+            .withColumn("x", org.apache.spark.sql.functions.expr("if(id < 2, null, x)"));
+    Drift.Tally t = Drift.tally(rows, new Drift.Bins(Map.of("x", new double[] {25, 50, 75})));
+    assertThat(t.rows()).isEqualTo(10);
+    assertThat(t.shares().get("x")).containsExactly(0.2, 0.3, 0.2, 0.1, 0.2);
+    assertThatThrownBy(() -> new Drift.Bins(Map.of("x", new double[] {25, 25, 75})))
+        .hasMessageContaining("'x'")
+        .hasMessageContaining("not strictly ascending");
+  }
+
+  @Test
   void driftFromTheStoredTrainingReferenceEqualsDriftMeasuredOnTheTrainingRows(SparkSession spark) {
     // The model's reference.json is DriftReference.fit on the scored train rows: evaluation takes
     // its edges and shares instead of fitting them again, with the same PSI.

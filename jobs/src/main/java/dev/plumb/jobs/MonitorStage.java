@@ -249,9 +249,20 @@ final class MonitorStage {
         transform
             .apply(good)
             .select(featureNames.stream().map(SparkSql::column).toArray(Column[]::new));
-    Dataset<Row> scored =
-        ModelFiles.score(model.booster(), featureNames, features, model.meta().iterationEnd());
-    DriftReference.Profile profile = reference.profile(scored, ModelFiles.SCORE);
+    // The booster's pass counts every feature's and the score's bins itself: no scored row is
+    // written out per input row, and no wide aggregation runs over them.
+    ModelFiles.BinCounts binned =
+        ModelFiles.scoreIntoBins(
+            model.booster(),
+            featureNames,
+            features,
+            model.meta().iterationEnd(),
+            reference.featureCuts(),
+            reference.scoreCuts(),
+            reference.threshold());
+    DriftReference.Profile profile =
+        reference.profile(
+            binned.rows(), binned.features(), binned.score(), binned.atLeastThreshold());
     Map<String, Object> tallied = SparkSql.observed(tally, "plumb monitor");
     long rowsRead = countOf(tallied, 0);
     int at = 1;

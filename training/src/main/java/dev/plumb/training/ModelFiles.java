@@ -1,8 +1,11 @@
 package dev.plumb.training;
 
 import java.io.ByteArrayInputStream;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import ml.dmlc.xgboost4j.java.XGBoostError;
 import ml.dmlc.xgboost4j.scala.Booster;
 import ml.dmlc.xgboost4j.scala.XGBoost;
@@ -123,6 +126,81 @@ public final class ModelFiles {
   public static Dataset<Row> score(
       byte[] booster, List<String> featureNames, Dataset<Row> data, int iterationEnd) {
     StructType schema = data.schema();
+    int[] indexes = featureIndexes(featureNames, schema);
+    StructType out = schema.add(SCORE, DataTypes.DoubleType, false);
+    return data.mapPartitions(new BoosterScorer(booster, indexes, iterationEnd), Encoders.row(out));
+  }
+
+  /**
+   * What {@link #scoreIntoBins} counted: the rows; per binned feature and for the score, the rows
+   * in each bin ({@code [null, x <= e0, e0 < x <= e1, ..., x > e(k-1)]}); the rows whose score is
+   * at least the threshold.
+   */
+  public record BinCounts(
+      long rows, Map<String, long[]> features, long[] score, long atLeastThreshold) {}
+
+  /**
+   * Scores {@code data} as {@link #score} does and, in the same pass, counts the rows in each bin
+   * of every feature in {@code featureEdges} and of the score, and the rows scored at least {@code
+   * threshold}, instead of returning the scored rows: a drift profile without a row of output per
+   * input row. The counts equal those of a Spark aggregation over {@link #score}'s rows (Spark's
+   * ordering of doubles: NaN above every value).
+   *
+   * @param featureEdges per feature to bin (each one of {@code featureNames}), its ascending edges
+   */
+  public static BinCounts scoreIntoBins(
+      byte[] booster,
+      List<String> featureNames,
+      Dataset<Row> data,
+      int iterationEnd,
+      Map<String, double[]> featureEdges,
+      double[] scoreEdges,
+      double threshold) {
+    StructType schema = data.schema();
+    List<String> binned = new ArrayList<>(featureEdges.keySet());
+    for (String f : binned) {
+      if (!featureNames.contains(f)) {
+        throw new IllegalArgumentException(
+            "Cannot bin feature '" + f + "': it is not one of the model's " + featureNames);
+      }
+    }
+    // The booster takes the model's features in order; bins index the same columns.
+    int[] indexes = featureIndexes(featureNames, schema);
+    double[][] edges = new double[featureNames.size()][];
+    for (int i = 0; i < edges.length; i++) {
+      double[] e = featureEdges.get(featureNames.get(i));
+      edges[i] = e == null ? new double[0] : e;
+    }
+    StructType out =
+        new StructType().add("counts", DataTypes.createArrayType(DataTypes.LongType, false), false);
+    List<Row> parts =
+        data.mapPartitions(
+                new BinningScorer(booster, indexes, iterationEnd, edges, scoreEdges, threshold),
+                Encoders.row(out))
+            .collectAsList();
+    int[] at = BinningScorer.offsets(edges, scoreEdges);
+    int positivesAt = at[edges.length + 1];
+    long[] total = new long[positivesAt + 2];
+    for (Row part : parts) {
+      List<Long> c = part.getList(0);
+      for (int i = 0; i < total.length; i++) {
+        total[i] += c.get(i);
+      }
+    }
+    Map<String, long[]> features = new LinkedHashMap<>();
+    for (String f : binned) {
+      int i = featureNames.indexOf(f);
+      features.put(f, Arrays.copyOfRange(total, at[i], at[i + 1]));
+    }
+    return new BinCounts(
+        total[positivesAt + 1],
+        features,
+        Arrays.copyOfRange(total, at[edges.length], positivesAt),
+        total[positivesAt]);
+  }
+
+  /** The column index of each feature, checked: present and numeric. */
+  private static int[] featureIndexes(List<String> featureNames, StructType schema) {
     int[] indexes = new int[featureNames.size()];
     for (int i = 0; i < indexes.length; i++) {
       String f = featureNames.get(i);
@@ -142,8 +220,7 @@ public final class ModelFiles {
       }
       indexes[i] = schema.fieldIndex(f);
     }
-    StructType out = schema.add(SCORE, DataTypes.DoubleType, false);
-    return data.mapPartitions(new BoosterScorer(booster, indexes, iterationEnd), Encoders.row(out));
+    return indexes;
   }
 
   /** The margin (log-odds of a binary model) column of {@link #scoreWithContributions}. */

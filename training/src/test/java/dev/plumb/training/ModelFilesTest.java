@@ -1,12 +1,18 @@
 package dev.plumb.training;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.when;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.plumb.testing.SharedSpark;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -66,6 +72,64 @@ class ModelFilesTest {
     assertThat(fromJson).hasSize(1500).isEqualTo(scores(model.booster()));
     // JSON -> UBJ gives back the same model bytes.
     assertThat(ModelFiles.convert(json, ModelFormat.UBJ)).isEqualTo(model.booster());
+  }
+
+  @Test
+  void scoringIntoBinsCountsWhatAnAggregationOverTheScoredRowsCounts() {
+    // Nulls, NaN, values on an edge and edges NaN-topped; four partitions summed. The expected
+    // counts come from Spark SQL comparisons over ModelFiles.score's rows.
+    Dataset<Row> input =
+        rows.withColumn("x1", expr("case when id % 7 = 0 then null else x1 end"))
+            .withColumn("x2", expr("case when id % 11 = 0 then double('NaN') else x2 end"))
+            .repartition(4);
+    Map<String, double[]> edges = new LinkedHashMap<>();
+    edges.put("x1", new double[] {0.25, 0.5, 0.75});
+    edges.put("x2", new double[] {0.1, 0.9, Double.NaN});
+    double[] scoreEdges = {0.1, 0.3, 0.5, 0.9};
+    ModelFiles.BinCounts counts =
+        ModelFiles.scoreIntoBins(
+            model.booster(),
+            XGBoostTrainerTest.FEATURES,
+            input,
+            model.iterationEnd(),
+            edges,
+            scoreEdges,
+            0.3);
+    Dataset<Row> scored =
+        ModelFiles.score(model.booster(), XGBoostTrainerTest.FEATURES, input, model.iterationEnd());
+    assertThat(counts.rows()).isEqualTo(1500);
+    assertThat(counts.features().get("x1"))
+        .containsExactly(expected(scored, "x1", edges.get("x1")));
+    assertThat(counts.features().get("x2"))
+        .containsExactly(expected(scored, "x2", edges.get("x2")));
+    assertThat(counts.features().get("x1")[0]).isEqualTo(215); // ids 0, 7, ..., 1498
+    assertThat(counts.score()).containsExactly(expected(scored, ModelFiles.SCORE, scoreEdges));
+    assertThat(counts.atLeastThreshold())
+        .isEqualTo(scored.filter(col(ModelFiles.SCORE).geq(0.3)).count())
+        .isPositive();
+  }
+
+  /** [null, x <= e0, e0 < x <= e1, ..., x > e(k-1)] by Spark SQL's comparisons. */
+  private static long[] expected(Dataset<Row> scored, String column, double[] edges) {
+    Column x = col(column);
+    List<Column> bins = new java.util.ArrayList<>();
+    bins.add(count(when(x.isNull(), 1)));
+    for (int i = 0; i <= edges.length; i++) {
+      Column in = x.isNotNull();
+      if (i > 0) {
+        in = in.and(x.gt(edges[i - 1]));
+      }
+      if (i < edges.length) {
+        in = in.and(x.leq(edges[i]));
+      }
+      bins.add(count(when(in, 1)));
+    }
+    Row r = scored.agg(bins.get(0), bins.subList(1, bins.size()).toArray(Column[]::new)).first();
+    long[] out = new long[bins.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = r.getLong(i);
+    }
+    return out;
   }
 
   @Test
