@@ -701,19 +701,37 @@ public sealed interface FeatureDef {
      * The window value over microseconds since the epoch: the frame [t - days, t - 1 µs] is exactly
      * "at most {@code days} days earlier and strictly earlier", since timestamps have microsecond
      * precision.
+     *
+     * @param counted when not null, only the rows where it is true enter the aggregate (every row
+     *     still gets its value): the same values the counted rows would get on their own
      */
-    Column windowValue(String specKey, String eventTime) {
+    Column windowValue(String specKey, String eventTime, Column counted) {
       Column micros = expr("unix_micros(cast(`" + eventTime + "` as timestamp))");
       WindowSpec w =
           Window.partitionBy(col(key(specKey)))
               .orderBy(micros)
               .rangeBetween(-(long) days * 86_400_000_000L, -1L);
+      Column one = counted == null ? lit(1) : when(counted, lit(1));
+      Column value = counted == null || column.isEmpty() ? null : when(counted, asDouble(column));
       Column v =
           switch (fn) {
-            case "count" -> count(lit(1)).over(w).cast("double");
+            case "count" -> count(one).over(w).cast("double");
             case "sum" ->
-                coalesce(org.apache.spark.sql.functions.sum(asDouble(column)).over(w), lit(0.0));
-            default -> org.apache.spark.sql.functions.avg(asDouble(column)).over(w);
+                coalesce(
+                    org.apache
+                        .spark
+                        .sql
+                        .functions
+                        .sum(value == null ? asDouble(column) : value)
+                        .over(w),
+                    lit(0.0));
+            default ->
+                org.apache
+                    .spark
+                    .sql
+                    .functions
+                    .avg(value == null ? asDouble(column) : value)
+                    .over(w);
           };
       return when(micros.isNull().or(col(key(specKey)).isNull()), lit(null)).otherwise(v);
     }

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.plumb.features.io.SparkSql;
 import dev.plumb.features.io.YamlDocs;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -130,6 +131,17 @@ public record FittedTransform(
    * {@code data}.
    */
   public Dataset<Row> apply(Dataset<Row> data) {
+    return apply(data, null, List.of());
+  }
+
+  /**
+   * As {@link #apply(Dataset)}, over rows some of which are not to be counted: only the rows where
+   * {@code windowRows} is true enter the window aggregates (each window value is the one those rows
+   * would get on their own; the other rows get values too, not to be used), and the columns {@code
+   * carry} of {@code data} are kept after the features. With {@code windowRows} null every row
+   * counts.
+   */
+  public Dataset<Row> apply(Dataset<Row> data, Column windowRows, List<String> carry) {
     checkSchema(spec, data.schema(), false);
     List<String> available = Arrays.asList(data.schema().fieldNames());
     Dataset<Row> withWindows = data;
@@ -137,7 +149,7 @@ public record FittedTransform(
       if (f instanceof FeatureDef.WindowFeature w) {
         withWindows =
             withWindows.withColumn(
-                w.tempColumn(), w.windowValue(spec.keyColumn(), spec.eventTime()));
+                w.tempColumn(), w.windowValue(spec.keyColumn(), spec.eventTime(), windowRows));
       }
     }
     List<Column> columns = new ArrayList<>();
@@ -151,6 +163,7 @@ public record FittedTransform(
     for (FeatureDef.Output o : outputs()) {
       columns.add(o.value().cast("double").as(o.name()));
     }
+    carry.forEach(c -> columns.add(SparkSql.column(c)));
     return withWindows.select(columns.toArray(new Column[0]));
   }
 

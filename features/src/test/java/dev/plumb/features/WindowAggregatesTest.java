@@ -80,4 +80,65 @@ class WindowAggregatesTest {
     assertThat(got.get(6L)).containsExactly(0.0, 0.0, null, 0.0);
     assertThat(got.get(7L)).containsExactly(null, null, null, null);
   }
+
+  @Test
+  void rowsLeftOutOfTheWindowsChangeNoCountedRowsValue(SparkSession spark) {
+    // Rows 11-13 (with "skip" set) sit inside rows 3-5's windows; counted only where "skip" is
+    // false, every other row gets exactly the values it gets without them, and they are kept.
+    List<Row> counted =
+        List.of(
+            row(1, "A", "2026-01-01 00:00:00", 1.0),
+            row(3, "A", "2026-01-03 00:00:00", 4.0),
+            row(4, "A", "2026-01-08 00:00:00", 8.0),
+            row(5, "A", "2026-01-08 00:00:00.5", 16.0));
+    List<Row> all = new java.util.ArrayList<>(counted);
+    all.add(row(11, "A", "2026-01-02 00:00:00", 100.0));
+    all.add(row(12, "A", "2026-01-08 00:00:00", 200.0)); // a tie with row 4
+    all.add(row(13, "A", "2026-01-07 12:00:00", 400.0));
+    FeatureSetSpec spec =
+        FeatureSetSpec.parse(
+            String.join(
+                "\n",
+                "name: w",
+                "label: label",
+                "key: id",
+                "event_time: t",
+                "features:",
+                "  - {name: n7, type: window, fn: count, days: 7, by: k}",
+                "  - {name: s7, type: window, fn: sum, column: v, days: 7, by: k}",
+                "  - {name: m7, type: window, fn: mean, column: v, days: 7, by: k}"),
+            "window spec");
+    FittedTransform transform = new FittedTransform(spec, Map.of());
+    Map<Long, Row> alone = new HashMap<>();
+    transform
+        .apply(spark.createDataFrame(counted, SCHEMA))
+        .collectAsList()
+        .forEach(r -> alone.put(r.getLong(0), r));
+    List<Row> mixed =
+        transform
+            .apply(
+                spark
+                    .createDataFrame(all, SCHEMA)
+                    .withColumn("skip", org.apache.spark.sql.functions.expr("id > 10"))
+                    .repartition(3),
+                org.apache.spark.sql.functions.expr("not skip"),
+                List.of("skip"))
+            .collectAsList();
+    assertThat(mixed).hasSize(7);
+    int compared = 0;
+    for (Row r : mixed) {
+      if (r.getBoolean(r.fieldIndex("skip"))) {
+        continue;
+      }
+      Row expected = alone.get(r.getLong(0));
+      for (String f : List.of("n7", "s7", "m7")) {
+        assertThat((Double) r.getAs(f))
+            .as("row %d %s", r.getLong(0), f)
+            .isEqualTo(expected.getAs(f));
+      }
+      compared++;
+    }
+    assertThat(compared).isEqualTo(4);
+    assertThat((Double) alone.get(4L).getAs("s7")).isEqualTo(5.0); // rows 1 and 3 only
+  }
 }

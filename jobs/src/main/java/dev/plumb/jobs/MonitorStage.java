@@ -2,9 +2,7 @@ package dev.plumb.jobs;
 
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import dev.plumb.evaluation.DriftReference;
@@ -38,7 +36,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
@@ -49,10 +46,10 @@ import org.apache.spark.sql.types.DataTypes;
  * {@code monitor.spec}. The rows are judged as {@code plumb score} judges them (contract types and
  * nulls, unseen categories, values outside the training range), the scorable ones go through the
  * model's own fitted transform and booster, and every metric comes from one pass over the input:
- * its scan counts the judged rows (contract, novelty) as an {@link Observation}, and its one
- * aggregation takes every feature's and the score's shares on the reference's bins and the positive
- * rate over the scored rows. A feature is flagged when a failed gate blames one of its metrics; the
- * source columns that moved are named.
+ * the booster's pass ({@link ModelFiles#scoreIntoBins}) counts the judged rows' flags (contract,
+ * novelty) over every row, and every feature's and the score's bins on the reference's edges and
+ * the positive rate over the scored rows. A feature is flagged when a failed gate blames one of its
+ * metrics; the source columns that moved are named.
  */
 final class MonitorStage {
 
@@ -65,6 +62,9 @@ final class MonitorStage {
 
   /** Prefix of the per-column out-of-contract flags. */
   private static final String OUT_OF_CONTRACT = "__plumb_out_of_contract_";
+
+  /** Prefix of the per-check novelty flags (scorable rows only). */
+  private static final String NOVELTY = "__plumb_novelty_";
 
   /**
    * One flagged feature.
@@ -218,39 +218,42 @@ final class MonitorStage {
     }
     raw = raw.withColumn(VIOLATION, violation);
 
-    // One pass. Its scan counts, over every judged row (an Observation, collected by the same job):
+    // One pass. Every judged row goes on to the booster's pass, which counts, over all of them:
     // rows, contract violations, values out of the contract's range, and what the scorable rows
-    // hold that training never saw. The scorable rows go on through the transform and the booster
-    // to the one aggregation of every feature's and the score's shares on the reference's bins.
+    // hold that training never saw (each a boolean column); and scores only the scorable rows,
+    // counting every feature's and the score's bins on the reference's edges. The window features
+    // count only the scorable rows (the values they would have on their own), so the rows that
+    // cannot be scored need no filter, and no second aggregation, before the window's shuffle.
     ScoreStage.Judged judged = ScoreStage.judge(raw, contract, spec);
     Dataset<Row> rows = judged.rows();
     Column scorable = ScoreStage.scorable();
     Map<String, Column> novelty =
         ScoreStage.noveltyChecks(
             rows.drop(ScoreStage.REASONS, ScoreStage.SCORABLE).columns(), transform);
-    List<Column> counts = new ArrayList<>();
-    counts.add(sum(when(col(VIOLATION), 1L).otherwise(0L)));
+    List<String> flags = new ArrayList<>();
+    flags.add(VIOLATION);
     for (int i = 0; i < boundedColumns.size(); i++) {
-      counts.add(sum(when(col(OUT_OF_CONTRACT + i), 1L).otherwise(0L)));
+      flags.add(OUT_OF_CONTRACT + i);
     }
-    novelty.values().forEach(c -> counts.add(sum(when(scorable.and(c), 1L).otherwise(0L))));
-    counts.add(sum(when(scorable, 1L).otherwise(0L)));
-    Column[] named = new Column[counts.size()];
-    for (int i = 0; i < named.length; i++) {
-      named[i] = counts.get(i).as("c" + (i + 1));
+    int noveltyAt = flags.size();
+    for (Column check : novelty.values()) {
+      String flag = NOVELTY + (flags.size() - noveltyAt);
+      rows = rows.withColumn(flag, coalesce(scorable.and(check), lit(false)));
+      flags.add(flag);
     }
-    Observation tally = new Observation("plumb-monitor-rows");
-    Dataset<Row> observed = rows.observe(tally, count(lit(1)).as("c0"), named);
-    // Only the model's features go through the booster: a row-level scorer takes every column of
-    // its input, and without this projection Spark could prune none of the raw ones.
-    Dataset<Row> good = observed.filter(scorable).drop(ScoreStage.REASONS, ScoreStage.SCORABLE);
+    // Only the model's features (and the flags) go through the booster: a row-level scorer takes
+    // every column of its input, and without this projection Spark could prune none of the raw
+    // ones.
     List<String> featureNames = model.meta().featureNames();
+    List<String> carried = new ArrayList<>(flags);
+    carried.add(ScoreStage.SCORABLE);
+    List<Column> selected = new ArrayList<>();
+    featureNames.forEach(f -> selected.add(SparkSql.column(f)));
+    carried.forEach(f -> selected.add(SparkSql.column(f)));
     Dataset<Row> features =
         transform
-            .apply(good)
-            .select(featureNames.stream().map(SparkSql::column).toArray(Column[]::new));
-    // The booster's pass counts every feature's and the score's bins itself: no scored row is
-    // written out per input row, and no wide aggregation runs over them.
+            .apply(rows.drop(ScoreStage.REASONS), scorable, carried)
+            .select(selected.toArray(new Column[0]));
     ModelFiles.BinCounts binned =
         ModelFiles.scoreIntoBins(
             model.booster(),
@@ -259,23 +262,24 @@ final class MonitorStage {
             model.meta().iterationEnd(),
             reference.featureCuts(),
             reference.scoreCuts(),
-            reference.threshold());
+            reference.threshold(),
+            ScoreStage.SCORABLE,
+            flags);
     DriftReference.Profile profile =
         reference.profile(
             binned.rows(), binned.features(), binned.score(), binned.atLeastThreshold());
-    Map<String, Object> tallied = SparkSql.observed(tally, "plumb monitor");
-    long rowsRead = countOf(tallied, 0);
-    int at = 1;
-    long violations = countOf(tallied, at++);
+    long rowsRead = binned.inputRows();
+    long violations = binned.flags().get(VIOLATION);
     Map<String, Long> outOfContract = new LinkedHashMap<>();
-    for (String c : boundedColumns) {
-      outOfContract.put(c, countOf(tallied, at++));
+    for (int i = 0; i < boundedColumns.size(); i++) {
+      outOfContract.put(boundedColumns.get(i), binned.flags().get(OUT_OF_CONTRACT + i));
     }
     Map<String, Long> noveltyCounts = new LinkedHashMap<>();
+    int flagAt = noveltyAt;
     for (String check : novelty.keySet()) {
-      noveltyCounts.put(check, countOf(tallied, at++));
+      noveltyCounts.put(check, binned.flags().get(flags.get(flagAt++)));
     }
-    long rowsScored = countOf(tallied, at);
+    long rowsScored = binned.rows();
 
     Map<String, FeatureDef> definitionOf = definitions(transform);
     List<Measure> measures = new ArrayList<>();
@@ -484,11 +488,6 @@ final class MonitorStage {
       double value) {
     metrics.put(metric, value);
     measures.add(new Measure(metric, family, labelName, labelValue, feature));
-  }
-
-  private static long countOf(Map<String, Object> tallied, int i) {
-    Object v = tallied.get("c" + i);
-    return v == null ? 0L : ((Number) v).longValue();
   }
 
   private static double share(long n, long of) {

@@ -110,6 +110,32 @@ class MonitorStageTest {
     assertThat(m.get("column.country.out_of_contract_share")).isZero();
     assertThat(m.get("rows")).isEqualTo((double) ingest.rowsClean());
     assertThat(Path.of(clean.report())).exists();
+
+    // (a2) The same rows plus 50 that cannot be scored (a null amount): they are counted (rows,
+    // contract) but neither scored nor counted by the window features of the others, so every
+    // drift measure is exactly that of (a).
+    Dataset<Row> cleanRows = spark.read().format("delta").load(ingest.cleanTable());
+    String mixedInput = tmp.resolve("mixed-raw").toString();
+    cleanRows
+        .unionByName(
+            cleanRows
+                .limit(50)
+                .withColumn("id", col("id").plus(1_000_000_000L))
+                .withColumn("amount", lit(null).cast("double")))
+        .write()
+        .format("delta")
+        .save(mixedInput);
+    MonitorStage.Result mixed = MonitorStage.run(spark, config, modelDir, modelDir, mixedInput);
+    assertThat(mixed.rows()).isEqualTo(ingest.rowsClean() + 50);
+    assertThat(mixed.rowsScored()).isEqualTo(ingest.rowsClean());
+    for (String f : names) {
+      assertThat(mixed.metrics().get("feature." + f + ".psi"))
+          .as(f)
+          .isEqualTo(m.get("feature." + f + ".psi"));
+    }
+    assertThat(mixed.metrics().get("score.psi")).isEqualTo(m.get("score.psi"));
+    assertThat(mixed.metrics().get("contract.quarantine_rate"))
+        .isCloseTo(50.0 / (ingest.rowsClean() + 50), within(1e-12));
     assertThat(Path.of(clean.html())).exists();
     assertThat(Files.readString(Path.of(clean.prometheus()))).contains("plumb_monitor_passed{");
 

@@ -30,6 +30,8 @@ final class BinningScorer implements MapPartitionsFunction<Row, Row> {
   private final double[][] featureEdges;
   private final double[] scoreEdges;
   private final double threshold;
+  private final int scoredFlag;
+  private final int[] flags;
 
   BinningScorer(
       byte[] booster,
@@ -37,13 +39,17 @@ final class BinningScorer implements MapPartitionsFunction<Row, Row> {
       int iterationEnd,
       double[][] featureEdges,
       double[] scoreEdges,
-      double threshold) {
+      double threshold,
+      int scoredFlag,
+      int[] flags) {
     this.booster = booster.clone();
     this.featureIndexes = featureIndexes.clone();
     this.iterationEnd = iterationEnd;
     this.featureEdges = featureEdges.clone();
     this.scoreEdges = scoreEdges.clone();
     this.threshold = threshold;
+    this.scoredFlag = scoredFlag;
+    this.flags = flags.clone();
   }
 
   /**
@@ -63,7 +69,10 @@ final class BinningScorer implements MapPartitionsFunction<Row, Row> {
     int[] at = offsets(featureEdges, scoreEdges);
     int scoreAt = at[featureEdges.length];
     int positivesAt = at[featureEdges.length + 1];
-    long[] counts = new long[positivesAt + 2];
+    int scoredAt = positivesAt + 1;
+    int flagsAt = scoredAt + 1;
+    int allAt = flagsAt + flags.length;
+    long[] counts = new long[allAt + 1];
     if (!rows.hasNext()) {
       return List.of(RowFactory.create((Object) counts)).iterator();
     }
@@ -74,7 +83,19 @@ final class BinningScorer implements MapPartitionsFunction<Row, Row> {
       while (rows.hasNext()) {
         batch.clear();
         while (rows.hasNext() && batch.size() < BATCH) {
-          batch.add(rows.next());
+          Row row = rows.next();
+          counts[allAt]++;
+          for (int k = 0; k < flags.length; k++) {
+            if (!row.isNullAt(flags[k]) && row.getBoolean(flags[k])) {
+              counts[flagsAt + k]++;
+            }
+          }
+          if (scoredFlag < 0 || (!row.isNullAt(scoredFlag) && row.getBoolean(scoredFlag))) {
+            batch.add(row);
+          }
+        }
+        if (batch.isEmpty()) {
+          continue;
         }
         float[][] predictions;
         try {
@@ -104,7 +125,7 @@ final class BinningScorer implements MapPartitionsFunction<Row, Row> {
             counts[positivesAt]++;
           }
         }
-        counts[positivesAt + 1] += batch.size();
+        counts[scoredAt] += batch.size();
       }
     } finally {
       model.dispose();

@@ -132,19 +132,27 @@ public final class ModelFiles {
   }
 
   /**
-   * What {@link #scoreIntoBins} counted: the rows; per binned feature and for the score, the rows
-   * in each bin ({@code [null, x <= e0, e0 < x <= e1, ..., x > e(k-1)]}); the rows whose score is
-   * at least the threshold.
+   * What {@link #scoreIntoBins} counted: the rows scored; per binned feature and for the score, the
+   * scored rows in each bin ({@code [null, x <= e0, e0 < x <= e1, ..., x > e(k-1)]}); the rows
+   * scored at least the threshold; all input rows; per flag column, the input rows where it is
+   * true.
    */
   public record BinCounts(
-      long rows, Map<String, long[]> features, long[] score, long atLeastThreshold) {}
+      long rows,
+      Map<String, long[]> features,
+      long[] score,
+      long atLeastThreshold,
+      long inputRows,
+      Map<String, Long> flags) {}
 
   /**
    * Scores {@code data} as {@link #score} does and, in the same pass, counts the rows in each bin
    * of every feature in {@code featureEdges} and of the score, and the rows scored at least {@code
    * threshold}, instead of returning the scored rows: a drift profile without a row of output per
    * input row. The counts equal those of a Spark aggregation over {@link #score}'s rows (Spark's
-   * ordering of doubles: NaN above every value).
+   * ordering of doubles: NaN above every value). Only the rows where the boolean column {@code
+   * scoredFlag} is true are scored (every row when it is null); each boolean column in {@code
+   * flags} is counted over all rows.
    *
    * @param featureEdges per feature to bin (each one of {@code featureNames}), its ascending edges
    */
@@ -155,7 +163,9 @@ public final class ModelFiles {
       int iterationEnd,
       Map<String, double[]> featureEdges,
       double[] scoreEdges,
-      double threshold) {
+      double threshold,
+      String scoredFlag,
+      List<String> flags) {
     StructType schema = data.schema();
     List<String> binned = new ArrayList<>(featureEdges.keySet());
     for (String f : binned) {
@@ -171,16 +181,30 @@ public final class ModelFiles {
       double[] e = featureEdges.get(featureNames.get(i));
       edges[i] = e == null ? new double[0] : e;
     }
+    int[] flagIndexes = new int[flags.size()];
+    for (int i = 0; i < flagIndexes.length; i++) {
+      flagIndexes[i] = booleanIndex(schema, flags.get(i));
+    }
+    int scoredIndex = scoredFlag == null ? -1 : booleanIndex(schema, scoredFlag);
     StructType out =
         new StructType().add("counts", DataTypes.createArrayType(DataTypes.LongType, false), false);
     List<Row> parts =
         data.mapPartitions(
-                new BinningScorer(booster, indexes, iterationEnd, edges, scoreEdges, threshold),
+                new BinningScorer(
+                    booster,
+                    indexes,
+                    iterationEnd,
+                    edges,
+                    scoreEdges,
+                    threshold,
+                    scoredIndex,
+                    flagIndexes),
                 Encoders.row(out))
             .collectAsList();
     int[] at = BinningScorer.offsets(edges, scoreEdges);
     int positivesAt = at[edges.length + 1];
-    long[] total = new long[positivesAt + 2];
+    int flagsAt = positivesAt + 2;
+    long[] total = new long[flagsAt + flags.size() + 1];
     for (Row part : parts) {
       List<Long> c = part.getList(0);
       for (int i = 0; i < total.length; i++) {
@@ -192,11 +216,26 @@ public final class ModelFiles {
       int i = featureNames.indexOf(f);
       features.put(f, Arrays.copyOfRange(total, at[i], at[i + 1]));
     }
+    Map<String, Long> flagCounts = new LinkedHashMap<>();
+    for (int i = 0; i < flags.size(); i++) {
+      flagCounts.put(flags.get(i), total[flagsAt + i]);
+    }
     return new BinCounts(
         total[positivesAt + 1],
         features,
         Arrays.copyOfRange(total, at[edges.length], positivesAt),
-        total[positivesAt]);
+        total[positivesAt],
+        total[total.length - 1],
+        flagCounts);
+  }
+
+  private static int booleanIndex(StructType schema, String column) {
+    if (!Arrays.asList(schema.fieldNames()).contains(column)
+        || !schema.apply(column).dataType().equals(DataTypes.BooleanType)) {
+      throw new IllegalArgumentException(
+          "Cannot count flag '" + column + "': not a boolean column of " + schema.simpleString());
+    }
+    return schema.fieldIndex(column);
   }
 
   /** The column index of each feature, checked: present and numeric. */

@@ -76,11 +76,14 @@ class ModelFilesTest {
 
   @Test
   void scoringIntoBinsCountsWhatAnAggregationOverTheScoredRowsCounts() {
-    // Nulls, NaN, values on an edge and edges NaN-topped; four partitions summed. The expected
-    // counts come from Spark SQL comparisons over ModelFiles.score's rows.
+    // Nulls, NaN, values on an edge and edges NaN-topped; four partitions summed; only the rows
+    // flagged `keep` scored and binned, the flag `low` counted over all rows. The expected counts
+    // come from Spark SQL comparisons over ModelFiles.score's rows of the kept rows.
     Dataset<Row> input =
         rows.withColumn("x1", expr("case when id % 7 = 0 then null else x1 end"))
             .withColumn("x2", expr("case when id % 11 = 0 then double('NaN') else x2 end"))
+            .withColumn("keep", expr("id % 3 != 0"))
+            .withColumn("low", expr("x1 < 0.5"))
             .repartition(4);
     Map<String, double[]> edges = new LinkedHashMap<>();
     edges.put("x1", new double[] {0.25, 0.5, 0.75});
@@ -94,15 +97,22 @@ class ModelFilesTest {
             model.iterationEnd(),
             edges,
             scoreEdges,
-            0.3);
+            0.3,
+            "keep",
+            List.of("low"));
     Dataset<Row> scored =
-        ModelFiles.score(model.booster(), XGBoostTrainerTest.FEATURES, input, model.iterationEnd());
-    assertThat(counts.rows()).isEqualTo(1500);
+        ModelFiles.score(
+            model.booster(),
+            XGBoostTrainerTest.FEATURES,
+            input.filter(col("keep")),
+            model.iterationEnd());
+    assertThat(counts.inputRows()).isEqualTo(1500);
+    assertThat(counts.rows()).isEqualTo(1000).isEqualTo(scored.count());
+    assertThat(counts.flags()).containsEntry("low", input.filter(col("low")).count());
     assertThat(counts.features().get("x1"))
         .containsExactly(expected(scored, "x1", edges.get("x1")));
     assertThat(counts.features().get("x2"))
         .containsExactly(expected(scored, "x2", edges.get("x2")));
-    assertThat(counts.features().get("x1")[0]).isEqualTo(215); // ids 0, 7, ..., 1498
     assertThat(counts.score()).containsExactly(expected(scored, ModelFiles.SCORE, scoreEdges));
     assertThat(counts.atLeastThreshold())
         .isEqualTo(scored.filter(col(ModelFiles.SCORE).geq(0.3)).count())
