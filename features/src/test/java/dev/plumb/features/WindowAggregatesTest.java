@@ -35,6 +35,15 @@ class WindowAggregatesTest {
     return RowFactory.create(id, k, t == null ? null : Timestamp.valueOf(t), v, 0);
   }
 
+  /** A spec keyed by id, event time t, with these feature lines. */
+  static FeatureSetSpec spec(String... features) {
+    List<String> lines =
+        new java.util.ArrayList<>(
+            List.of("name: w", "label: label", "key: id", "event_time: t", "features:"));
+    lines.addAll(List.of(features));
+    return FeatureSetSpec.parse(String.join("\n", lines), "window spec");
+  }
+
   @Test
   void onlyStrictlyEarlierRowsWithinTheWindowCount(SparkSession spark) {
     List<Row> rows =
@@ -47,19 +56,11 @@ class WindowAggregatesTest {
             row(6, "B", "2026-01-02 00:00:00", 32.0), // another key
             row(7, "A", null, 64.0)); // no event time
     FeatureSetSpec spec =
-        FeatureSetSpec.parse(
-            String.join(
-                "\n",
-                "name: w",
-                "label: label",
-                "key: id",
-                "event_time: t",
-                "features:",
-                "  - {name: n7, type: window, fn: count, days: 7, by: k}",
-                "  - {name: s7, type: window, fn: sum, column: v, days: 7, by: k}",
-                "  - {name: m7, type: window, fn: mean, column: v, days: 7, by: k}",
-                "  - {name: n1, type: window, fn: count, days: 1, by: k}"),
-            "window spec");
+        spec(
+            "  - {name: n7, type: window, fn: count, days: 7, by: k}",
+            "  - {name: s7, type: window, fn: sum, column: v, days: 7, by: k}",
+            "  - {name: m7, type: window, fn: mean, column: v, days: 7, by: k}",
+            "  - {name: n1, type: window, fn: count, days: 1, by: k}");
     FittedTransform transform = new FittedTransform(spec, Map.of());
     Map<Long, List<Double>> got = new HashMap<>();
     for (Row r :
@@ -96,18 +97,10 @@ class WindowAggregatesTest {
     all.add(row(12, "A", "2026-01-08 00:00:00", 200.0)); // a tie with row 4
     all.add(row(13, "A", "2026-01-07 12:00:00", 400.0));
     FeatureSetSpec spec =
-        FeatureSetSpec.parse(
-            String.join(
-                "\n",
-                "name: w",
-                "label: label",
-                "key: id",
-                "event_time: t",
-                "features:",
-                "  - {name: n7, type: window, fn: count, days: 7, by: k}",
-                "  - {name: s7, type: window, fn: sum, column: v, days: 7, by: k}",
-                "  - {name: m7, type: window, fn: mean, column: v, days: 7, by: k}"),
-            "window spec");
+        spec(
+            "  - {name: n7, type: window, fn: count, days: 7, by: k}",
+            "  - {name: s7, type: window, fn: sum, column: v, days: 7, by: k}",
+            "  - {name: m7, type: window, fn: mean, column: v, days: 7, by: k}");
     FittedTransform transform = new FittedTransform(spec, Map.of());
     Map<Long, Row> alone = new HashMap<>();
     transform

@@ -5,6 +5,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.function.Function;
+import ml.dmlc.xgboost4j.java.Booster;
+import ml.dmlc.xgboost4j.java.XGBoostError;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
@@ -53,6 +55,20 @@ final class Batches {
         return out.get(next++);
       }
     };
+  }
+
+  /**
+   * The booster's predictions for the batch's rows, using trees {@code [0, iterationEnd)} (all of
+   * them when it is 0).
+   */
+  static float[][] predict(Booster model, List<Row> batch, int[] featureIndexes, int iterationEnd) {
+    int[] range = iterationEnd > 0 ? new int[] {0, iterationEnd} : new int[] {0, 0};
+    try {
+      return model.inplace_predict(
+          matrix(batch, featureIndexes), batch.size(), featureIndexes.length, Float.NaN, range);
+    } catch (XGBoostError e) {
+      throw new IllegalStateException("Cannot score rows: " + e.getMessage(), e);
+    }
   }
 
   /** The batch's features, row-major, null as NaN (XGBoost's missing). */

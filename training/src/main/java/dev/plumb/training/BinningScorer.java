@@ -78,7 +78,6 @@ final class BinningScorer implements MapPartitionsFunction<Row, Row> {
     }
     Booster model = XGBoost.loadModel(new ByteArrayInputStream(booster));
     try {
-      int[] range = iterationEnd > 0 ? new int[] {0, iterationEnd} : new int[] {0, 0};
       List<Row> batch = new ArrayList<>(BATCH);
       while (rows.hasNext()) {
         batch.clear();
@@ -97,18 +96,7 @@ final class BinningScorer implements MapPartitionsFunction<Row, Row> {
         if (batch.isEmpty()) {
           continue;
         }
-        float[][] predictions;
-        try {
-          predictions =
-              model.inplace_predict(
-                  Batches.matrix(batch, featureIndexes),
-                  batch.size(),
-                  featureIndexes.length,
-                  Float.NaN,
-                  range);
-        } catch (XGBoostError e) {
-          throw new IllegalStateException("Cannot score rows: " + e.getMessage(), e);
-        }
+        float[][] predictions = Batches.predict(model, batch, featureIndexes, iterationEnd);
         for (int r = 0; r < batch.size(); r++) {
           Row row = batch.get(r);
           for (int f = 0; f < featureIndexes.length; f++) {

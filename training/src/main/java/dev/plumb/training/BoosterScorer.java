@@ -33,23 +33,11 @@ final class BoosterScorer implements MapPartitionsFunction<Row, Row> {
   @Override
   public Iterator<Row> call(Iterator<Row> rows) throws XGBoostError, java.io.IOException {
     Booster model = XGBoost.loadModel(new ByteArrayInputStream(booster));
-    int[] range = iterationEnd > 0 ? new int[] {0, iterationEnd} : new int[] {0, 0};
     return Batches.map(
         rows,
         BATCH,
         batch -> {
-          float[][] predictions;
-          try {
-            predictions =
-                model.inplace_predict(
-                    Batches.matrix(batch, featureIndexes),
-                    batch.size(),
-                    featureIndexes.length,
-                    Float.NaN,
-                    range);
-          } catch (XGBoostError e) {
-            throw new IllegalStateException("Cannot score rows: " + e.getMessage(), e);
-          }
+          float[][] predictions = Batches.predict(model, batch, featureIndexes, iterationEnd);
           List<Row> out = new ArrayList<>(batch.size());
           for (int r = 0; r < batch.size(); r++) {
             out.add(Batches.append(batch.get(r), scoreOf(predictions[r])));
