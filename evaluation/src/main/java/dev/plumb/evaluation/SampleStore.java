@@ -47,9 +47,17 @@ public final class SampleStore {
   /**
    * Fast mode on the stored sample of the test split of {@code featureSet} {@code version}, drawn
    * and stored on first use.
+   *
+   * @param expectedRows the test split's rows by the feature set's manifest (-1: unknown), so the
+   *     first draw needs one scan of the split and no count
    */
   public EvalReport fast(
-      SparkSession spark, String featureSet, String version, Evaluator.Input input, EvalSpec spec) {
+      SparkSession spark,
+      String featureSet,
+      String version,
+      Evaluator.Input input,
+      EvalSpec spec,
+      long expectedRows) {
     String versionDir = versionDir(featureSet, version);
     String id =
         DataFingerprint.sha256(input.label() + "|" + input.key() + "|" + spec.sample().toString())
@@ -69,7 +77,8 @@ public final class SampleStore {
           longs(m.get("sample_sizes")));
     }
     try (StratifiedSample.Result s =
-        StratifiedSample.draw(input.predictions(), input.label(), input.key(), spec.sample())) {
+        StratifiedSample.draw(
+            input.predictions(), input.label(), input.key(), spec.sample(), expectedRows)) {
       s.rows().write().format("delta").mode("overwrite").save(rows);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("sample", spec.sample().toString());

@@ -6,16 +6,29 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.shiftright;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import dev.plumb.features.io.Log;
+import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.catalyst.util.MapData;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.unsafe.types.UTF8String;
+import scala.Function1;
 
 /**
  * A deterministic stratified sample: every row gets a seeded 64-bit hash of its key; within each
@@ -29,17 +42,34 @@ public final class StratifiedSample {
   private static final String HASH = "_plumb_hash";
   private static final String BUCKET = "_plumb_bucket";
 
+  /**
+   * The one-scan bound keeps at least this share more rows than the sample needs, and at least 5
+   * standard deviations more in a stratum of {@link #SMALL_STRATUM} of the rows: a stratum that
+   * large or larger finds its sample below the bound but for a 5-sigma draw; smaller ones, when
+   * unlucky, take the two-pass draw.
+   */
+  static final double MARGIN = 0.1;
+
+  /** The smallest stratum (share of the rows) the one-scan bound is sized for. */
+  static final double SMALL_STRATUM = 0.02;
+
+  /** The most candidate rows the one-scan draw hands to the driver. */
+  static final long MAX_CANDIDATES = 2_000_000L;
+
   private StratifiedSample() {}
 
   /**
-   * The sample, and the stratum sizes it was drawn from. {@link #close()} releases the cached
-   * candidate rows the sample is filtered from.
+   * The sample, the stratum sizes it was drawn from and how many scans of the data it took (1, 2,
+   * or 3 where a one-scan draw fell back to two passes; a count of the rows not included). {@link
+   * #close()} releases the cached candidate rows the sample is filtered from (none when it was
+   * drawn in one scan).
    */
   public record Result(
       Dataset<Row> rows,
       Map<String, Long> strataSizes,
       Map<String, Long> sampleSizes,
-      Dataset<Row> candidates)
+      Dataset<Row> candidates,
+      int scans)
       implements AutoCloseable {
 
     /** Rows in the sample. */
@@ -49,7 +79,9 @@ public final class StratifiedSample {
 
     @Override
     public void close() {
-      candidates.unpersist();
+      if (candidates != null) {
+        candidates.unpersist();
+      }
     }
   }
 
@@ -67,28 +99,189 @@ public final class StratifiedSample {
     }
   }
 
+  /** Draws the sample, counting the rows first when a size is asked for: see the next method. */
+  public static Result draw(Dataset<Row> data, String label, String key, EvalSpec.Sample spec) {
+    return draw(data, label, key, spec, -1);
+  }
+
   /**
-   * Draws the sample in two passes over {@code data}, both on native types: a count per (stratum,
-   * top 12 hash bits) locates each stratum's cut bucket; a filter keeps every row up to and
-   * including it (about 1/4096 of a stratum more than the sample) and caches them; the exact cut is
-   * then read from that small cached set.
+   * Draws the sample, in one scan of {@code data} when the candidates it keeps fit the driver:
+   * every partition counts its rows per stratum and keeps the rows whose hash is below a bound set
+   * a margin above the sample's fraction of {@code expectedRows}; the driver then takes each
+   * stratum's {@code k} smallest hashes from those. A stratum with fewer than {@code k} rows below
+   * the bound (a small stratum unlucky with its hashes) falls back to {@link #drawInTwoPasses},
+   * which returns the same rows.
    *
    * @param data the rows to sample
    * @param label the label column (always a stratum dimension)
    * @param key the key column whose hash orders rows
    * @param spec fraction or size, extra stratum column and seed
+   * @param expectedRows the number of rows in {@code data} if known (a feature-set manifest's split
+   *     size), -1 to count them first; it sets only how many candidates the scan keeps, never which
+   *     rows are sampled
    */
-  public static Result draw(Dataset<Row> data, String label, String key, EvalSpec.Sample spec) {
+  public static Result draw(
+      Dataset<Row> data, String label, String key, EvalSpec.Sample spec, long expectedRows) {
+    String group = checkColumns(data, label, key, spec);
+    long n = expectedRows >= 0 ? expectedRows : data.count();
+    double guess =
+        spec.rows() > 0 ? Math.min(1.0, (double) spec.rows() / Math.max(n, 1)) : spec.fraction();
+    double bound =
+        Math.min(
+            1.0,
+            guess
+                + Math.max(
+                    MARGIN * guess, 5 * Math.sqrt(guess / Math.max(SMALL_STRATUM * n, 1.0))));
+    if (bound * n > MAX_CANDIDATES) {
+      return drawInTwoPasses(data, label, key, spec);
+    }
+    Dataset<Row> hashed = data.withColumn(HASH, xxhash64(lit(spec.seed()), col(key)));
+    StructType schema = hashed.schema();
+    int li = schema.fieldIndex(label);
+    int gi = group.isEmpty() ? -1 : schema.fieldIndex(group);
+    int hi = schema.fieldIndex(HASH);
+    DataType lt = schema.fields()[li].dataType();
+    DataType gt = gi < 0 ? null : schema.fields()[gi].dataType();
+    long cap = bound >= 1.0 ? Long.MAX_VALUE : (long) (Long.MIN_VALUE + bound * 0x1p64);
+    JavaRDD<InternalRow> rows = hashed.queryExecution().toRdd().toJavaRDD();
+    List<Scanned> parts =
+        rows.mapPartitions(
+                (Iterator<InternalRow> it) -> {
+                  Scanned s = new Scanned();
+                  while (it.hasNext()) {
+                    InternalRow r = it.next();
+                    List<Object> st =
+                        Arrays.asList(
+                            r.isNullAt(li) ? null : r.get(li, lt),
+                            gi < 0 || r.isNullAt(gi) ? null : r.get(gi, gt));
+                    // Values read in place point into the reused row buffer: a new stratum's
+                    // key is copied before it is kept.
+                    Tally t = s.strata.get(st);
+                    if (t == null) {
+                      t = new Tally();
+                      s.strata.put(Arrays.asList(owned(st.get(0)), owned(st.get(1))), t);
+                    }
+                    t.rows++;
+                    if (r.getLong(hi) <= cap) {
+                      t.candidates.add(r.copy());
+                    }
+                  }
+                  return List.of(s).iterator();
+                })
+            .collect();
+    Map<List<Object>, Long> counts = new HashMap<>();
+    Map<List<Object>, List<InternalRow>> candidates = new HashMap<>();
+    for (Scanned s : parts) {
+      s.strata.forEach(
+          (k, t) -> {
+            counts.merge(k, t.rows, Long::sum);
+            candidates.computeIfAbsent(k, x -> new ArrayList<>()).addAll(t.candidates);
+          });
+    }
+    long total = counts.values().stream().mapToLong(Long::longValue).sum();
+    double fraction =
+        spec.rows() > 0
+            ? Math.min(1.0, (double) spec.rows() / Math.max(total, 1))
+            : spec.fraction();
+    Function1<Object, Object> labelValue = CatalystTypeConverters.createToScalaConverter(lt);
+    Function1<Object, Object> groupValue =
+        gt == null ? null : CatalystTypeConverters.createToScalaConverter(gt);
+    Function1<Object, Object> toRow = CatalystTypeConverters.createToScalaConverter(schema);
+    Map<String, Long> sizes = new TreeMap<>();
+    Map<String, Long> take = new TreeMap<>();
+    List<Row> kept = new ArrayList<>();
+    for (Map.Entry<List<Object>, Long> e : counts.entrySet()) {
+      List<Object> st = e.getKey();
+      String name =
+          new Stratum(
+                  labelValue.apply(st.get(0)),
+                  groupValue == null ? null : groupValue.apply(st.get(1)),
+                  groupValue != null)
+              .name();
+      long k = Math.round(fraction * e.getValue());
+      sizes.put(name, e.getValue());
+      take.put(name, k);
+      List<InternalRow> c = candidates.getOrDefault(st, List.of());
+      if (c.size() < k) {
+        Log.info(
+            String.format(
+                "sample: stratum %s has %,d rows below the one-scan bound, fewer than its %,d;"
+                    + " drawing in two passes",
+                name, c.size(), k));
+        Result two = drawInTwoPasses(data, label, key, spec);
+        return new Result(two.rows(), two.strataSizes(), two.sampleSizes(), two.candidates(), 3);
+      }
+      if (k == 0) {
+        continue;
+      }
+      c.sort((a, b) -> Long.compare(a.getLong(hi), b.getLong(hi)));
+      // Every row whose hash is at most the k-th smallest, as the two-pass draw keeps.
+      long cut = c.get((int) k - 1).getLong(hi);
+      for (InternalRow r : c) {
+        if (r.getLong(hi) > cut) {
+          break;
+        }
+        kept.add((Row) toRow.apply(r));
+      }
+    }
+    Dataset<Row> sample = data.sparkSession().createDataFrame(kept, schema).drop(HASH);
+    return new Result(sample, sizes, take, null, 1);
+  }
+
+  /** Per partition of the one-scan draw: each stratum's rows and candidates. */
+  private static final class Scanned implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final HashMap<List<Object>, Tally> strata = new HashMap<>();
+  }
+
+  /** One stratum in one partition: its rows, and those below the bound. */
+  private static final class Tally implements Serializable {
+    private static final long serialVersionUID = 1L;
+    long rows;
+    final ArrayList<InternalRow> candidates = new ArrayList<>();
+  }
+
+  /** A value read from an internal row, copied out of the row's buffer where it points into it. */
+  private static Object owned(Object v) {
+    if (v instanceof UTF8String u) {
+      return u.clone();
+    }
+    if (v instanceof InternalRow r) {
+      return r.copy();
+    }
+    if (v instanceof ArrayData a) {
+      return a.copy();
+    }
+    if (v instanceof MapData m) {
+      return m.copy();
+    }
+    return v;
+  }
+
+  private static String checkColumns(
+      Dataset<Row> data, String label, String key, EvalSpec.Sample spec) {
     for (String c : List.of(label, key)) {
       if (!List.of(data.columns()).contains(c)) {
         throw EvalErrors.missingColumn("the sample's", c, data.schema());
       }
     }
     String group = spec.stratifyBy();
-    boolean grouped = !group.isEmpty();
-    if (grouped && !List.of(data.columns()).contains(group)) {
+    if (!group.isEmpty() && !List.of(data.columns()).contains(group)) {
       throw EvalErrors.missingColumn("the stratify_by", group, data.schema());
     }
+    return group;
+  }
+
+  /**
+   * Draws the sample in two passes over {@code data}, both on native types: a count per (stratum,
+   * top 12 hash bits) locates each stratum's cut bucket; a filter keeps every row up to and
+   * including it (about 1/4096 of a stratum more than the sample) and caches them; the exact cut is
+   * then read from that small cached set. Used when the one-scan candidates would not fit the
+   * driver or miss a stratum's sample.
+   */
+  static Result drawInTwoPasses(Dataset<Row> data, String label, String key, EvalSpec.Sample spec) {
+    String group = checkColumns(data, label, key, spec);
+    boolean grouped = !group.isEmpty();
     Column bucket = shiftright(col(HASH), 52);
     Dataset<Row> hashed = data.withColumn(HASH, xxhash64(lit(spec.seed()), col(key)));
     Column[] by =
@@ -161,6 +354,6 @@ public final class StratifiedSample {
       }
       keep = keep.or(strata.get(e.getKey()).matches(label, group).and(below));
     }
-    return new Result(candidates.filter(keep).drop(HASH), sizes, take, candidates);
+    return new Result(candidates.filter(keep).drop(HASH), sizes, take, candidates, 2);
   }
 }

@@ -67,6 +67,32 @@ class FastModeTest {
   }
 
   @Test
+  void oneScanDrawsTheRowsTwoPassesDraw(SparkSession spark) {
+    Dataset<Row> frame = Fixtures.frame(spark, Fixtures.random(20_000, 41)).repartition(5);
+    for (EvalSpec.Sample spec :
+        List.of(new EvalSpec.Sample(0.1, 0, "group", 3), new EvalSpec.Sample(1, 900, "", 8))) {
+      StratifiedSample.Result two = StratifiedSample.drawInTwoPasses(frame, "label", "id", spec);
+      assertThat(two.scans()).isEqualTo(2);
+      assertThat(two.size()).isGreaterThan(800);
+      // Counted first (-1), a right size, a bound that keeps every row (0), and 1e9 rows
+      // expected: for a fraction, more candidates than the driver takes (two passes); for a size,
+      // a bound so low that no stratum has its sample below it (one scan, then two passes).
+      for (long expected : new long[] {-1, 20_000, 0, 1_000_000_000L}) {
+        StratifiedSample.Result one = StratifiedSample.draw(frame, "label", "id", spec, expected);
+        assertThat(one.scans())
+            .as("scans, %s rows expected", expected)
+            .isEqualTo(expected < 1_000_000_000L ? 1 : spec.rows() > 0 ? 3 : 2);
+        assertThat(ids(one.rows())).as("%s rows expected", expected).isEqualTo(ids(two.rows()));
+        assertThat(one.strataSizes()).isEqualTo(two.strataSizes());
+        assertThat(one.sampleSizes()).isEqualTo(two.sampleSizes());
+        assertThat(one.rows().columns()).containsExactly(frame.columns());
+        assertThat(one.rows().collectAsList())
+            .containsExactlyInAnyOrderElementsOf(two.rows().collectAsList());
+      }
+    }
+  }
+
+  @Test
   void aSizeIsSpreadOverStrataInProportion(SparkSession spark) {
     Dataset<Row> frame = Fixtures.frame(spark, Fixtures.random(4000, 6));
     StratifiedSample.Result s =

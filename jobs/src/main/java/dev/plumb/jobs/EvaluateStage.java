@@ -64,6 +64,12 @@ final class EvaluateStage {
 
   private EvaluateStage() {}
 
+  /** The test split's size by the feature set's manifest; -1 where the manifest has none. */
+  private static long testRows(PlumbConfig config, String featureDir) {
+    Long n = FeaturesStage.featureStore(config).manifest(featureDir).splitSizes().get(Splits.TEST);
+    return n == null ? -1 : n;
+  }
+
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
     ModelStore models = TrainStage.modelStore(config);
     String modelDir = models.resolve(config.string("evaluate.model"));
@@ -154,7 +160,13 @@ final class EvaluateStage {
           spec.mode() == EvalSpec.Mode.FAST
               ? new SampleStore(
                       Storages.of(spark), Locations.join(config.workDir(), SampleStore.FOLDER))
-                  .fast(spark, config.string("features.name"), featureVersion, input, spec)
+                  .fast(
+                      spark,
+                      config.string("features.name"),
+                      featureVersion,
+                      input,
+                      spec,
+                      testRows(config, featureDir))
               : Evaluator.evaluate(input, spec);
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("model", modelDir);
