@@ -123,7 +123,9 @@ public final class StratifiedSample {
   public static Result draw(
       Dataset<Row> data, String label, String key, EvalSpec.Sample spec, long expectedRows) {
     String group = checkColumns(data, label, key, spec);
+    long t0 = System.nanoTime();
     long n = expectedRows >= 0 ? expectedRows : data.count();
+    long t1 = System.nanoTime();
     double guess =
         spec.rows() > 0 ? Math.min(1.0, (double) spec.rows() / Math.max(n, 1)) : spec.fraction();
     double bound =
@@ -169,6 +171,7 @@ public final class StratifiedSample {
                   return List.of(s).iterator();
                 })
             .collect();
+    long t2 = System.nanoTime();
     Map<List<Object>, Long> counts = new HashMap<>();
     Map<List<Object>, List<InternalRow>> candidates = new HashMap<>();
     for (Scanned s : parts) {
@@ -225,6 +228,16 @@ public final class StratifiedSample {
       }
     }
     Dataset<Row> sample = data.sparkSession().createDataFrame(kept, schema).drop(HASH);
+    Log.info(
+        String.format(
+            "sample: %,d of %,d rows in one scan; count %s, scan %.2f s (%,d candidates),"
+                + " cut on the driver %.2f s",
+            kept.size(),
+            total,
+            expectedRows >= 0 ? "not needed" : String.format("%.2f s", (t1 - t0) / 1e9),
+            (t2 - t1) / 1e9,
+            candidates.values().stream().mapToLong(List::size).sum(),
+            (System.nanoTime() - t2) / 1e9));
     return new Result(sample, sizes, take, null, 1);
   }
 
