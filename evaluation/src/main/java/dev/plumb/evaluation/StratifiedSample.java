@@ -126,8 +126,7 @@ public final class StratifiedSample {
     long t0 = System.nanoTime();
     long n = expectedRows >= 0 ? expectedRows : data.count();
     long t1 = System.nanoTime();
-    double guess =
-        spec.rows() > 0 ? Math.min(1.0, (double) spec.rows() / Math.max(n, 1)) : spec.fraction();
+    double guess = fraction(spec, n);
     double bound =
         Math.min(
             1.0,
@@ -182,10 +181,7 @@ public final class StratifiedSample {
           });
     }
     long total = counts.values().stream().mapToLong(Long::longValue).sum();
-    double fraction =
-        spec.rows() > 0
-            ? Math.min(1.0, (double) spec.rows() / Math.max(total, 1))
-            : spec.fraction();
+    double fraction = fraction(spec, total);
     Function1<Object, Object> labelValue = CatalystTypeConverters.createToScalaConverter(lt);
     Function1<Object, Object> groupValue =
         gt == null ? null : CatalystTypeConverters.createToScalaConverter(gt);
@@ -239,6 +235,13 @@ public final class StratifiedSample {
             candidates.values().stream().mapToLong(List::size).sum(),
             (System.nanoTime() - t2) / 1e9));
     return new Result(sample, sizes, take, null, 1);
+  }
+
+  /** The share of each stratum sampled from {@code rows} rows: the spec's size, or its fraction. */
+  private static double fraction(EvalSpec.Sample spec, long rows) {
+    return spec.rows() > 0
+        ? Math.min(1.0, (double) spec.rows() / Math.max(rows, 1))
+        : spec.fraction();
   }
 
   /** Per partition of the one-scan draw: each stratum's rows and candidates. */
@@ -314,10 +317,7 @@ public final class StratifiedSample {
       sizes.merge(st.name(), r.getLong(b + 1), Long::sum);
     }
     long total = sizes.values().stream().mapToLong(Long::longValue).sum();
-    double fraction =
-        spec.rows() > 0
-            ? Math.min(1.0, (double) spec.rows() / Math.max(total, 1))
-            : spec.fraction();
+    double fraction = fraction(spec, total);
     // Per stratum: buckets below the cut bucket are kept whole; in the cut bucket, the `need`
     // smallest hashes.
     Map<String, Long> cutBucket = new HashMap<>();
