@@ -56,21 +56,42 @@ public final class Drift {
    * roughly equal shares; the shares themselves ({@link #shares}) are exact over all rows.
    */
   public static Bins fit(Dataset<Row> reference, List<String> features, int bins) {
+    Dataset<Row> numeric = numeric(reference, features);
+    return quantileBins(fitSample(numeric, numeric.count()), features, bins);
+  }
+
+  /**
+   * The seeded sample of a reference of {@code rows} rows that {@link #fit} takes its edges from:
+   * every row up to {@value #FIT_ROWS}, else about 1.2 x {@value #FIT_ROWS} of them. Drawn before
+   * an expensive step (scoring), it gives the same rows as drawing after it, since the step keeps
+   * the partitions and their order.
+   */
+  public static Dataset<Row> fitSample(Dataset<Row> reference, long rows) {
+    return rows > FIT_ROWS
+        ? reference.sample(false, Math.min(1.0, 1.2 * FIT_ROWS / rows), 17L)
+        : reference;
+  }
+
+  /** {@code features} of {@code reference} as doubles, after checking that each is there. */
+  static Dataset<Row> numeric(Dataset<Row> reference, List<String> features) {
     for (String f : features) {
       if (!Arrays.asList(reference.columns()).contains(f)) {
         throw EvalErrors.missingColumn("the drift reference's feature", f, reference.schema());
       }
     }
+    return reference.select(
+        features.stream().map(f -> col(f).cast("double").as(f)).toArray(Column[]::new));
+  }
+
+  /**
+   * {@link #fit}'s edges from {@code sample}, already the sample to fit on ({@link #fitSample}):
+   * one quantile pass, no count.
+   */
+  public static Bins quantileBins(Dataset<Row> sample, List<String> features, int bins) {
+    Dataset<Row> numeric = numeric(sample, features);
     double[] probs = new double[bins - 1];
     for (int i = 1; i < bins; i++) {
       probs[i - 1] = (double) i / bins;
-    }
-    Dataset<Row> numeric =
-        reference.select(
-            features.stream().map(f -> col(f).cast("double").as(f)).toArray(Column[]::new));
-    long rows = numeric.count();
-    if (rows > FIT_ROWS) {
-      numeric = numeric.sample(false, Math.min(1.0, 1.2 * FIT_ROWS / rows), 17L);
     }
     double[][] q = numeric.stat().approxQuantile(features.toArray(String[]::new), probs, 1e-3);
     Map<String, double[]> cuts = new LinkedHashMap<>();

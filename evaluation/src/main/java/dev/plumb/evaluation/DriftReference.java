@@ -82,18 +82,40 @@ public record DriftReference(
       String split) {
     List<String> columns = new ArrayList<>(features);
     columns.add(scoreColumn);
-    Map<String, double[]> cuts = new LinkedHashMap<>(Drift.fit(scored, columns, bins).cuts());
+    Dataset<Row> sample = Drift.fitSample(scored, Drift.numeric(scored, columns).count());
+    DriftReference edges = edges(sample, features, scoreColumn, threshold, bins, split);
+    return edges.measured(edges.profile(scored, scoreColumn));
+  }
+
+  /**
+   * A reference's edges without its shares: every feature's and the score's cut points ({@link
+   * Drift#quantileBins}) on {@code scoredSample}, the scored rows already sampled ({@link
+   * Drift#fitSample}). {@link #measured} adds the shares of a profile on these edges.
+   */
+  public static DriftReference edges(
+      Dataset<Row> scoredSample,
+      List<String> features,
+      String scoreColumn,
+      double threshold,
+      int bins,
+      String split) {
+    List<String> columns = new ArrayList<>(features);
+    columns.add(scoreColumn);
+    Map<String, double[]> cuts =
+        new LinkedHashMap<>(Drift.quantileBins(scoredSample, columns, bins).cuts());
     double[] scoreCuts = cuts.remove(scoreColumn);
-    DriftReference edges =
-        new DriftReference(
-            split, 0, bins, threshold, cuts, Map.of(), scoreCuts, new double[0], Double.NaN);
-    Profile p = edges.profile(scored, scoreColumn);
+    return new DriftReference(
+        split, 0, bins, threshold, cuts, Map.of(), scoreCuts, new double[0], Double.NaN);
+  }
+
+  /** This reference's edges with the rows, shares and positive rate of {@code p}. */
+  public DriftReference measured(Profile p) {
     return new DriftReference(
         split,
         p.rows(),
         bins,
         threshold,
-        cuts,
+        featureCuts,
         p.featureShares(),
         scoreCuts,
         p.scoreShares(),

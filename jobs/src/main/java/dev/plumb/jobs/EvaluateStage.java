@@ -64,12 +64,6 @@ final class EvaluateStage {
 
   private EvaluateStage() {}
 
-  /** The test split's size by the feature set's manifest; -1 where the manifest has none. */
-  private static long testRows(PlumbConfig config, String featureDir) {
-    Long n = FeaturesStage.featureStore(config).manifest(featureDir).splitSizes().get(Splits.TEST);
-    return n == null ? -1 : n;
-  }
-
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
     ModelStore models = TrainStage.modelStore(config);
     String modelDir = models.resolve(config.string("evaluate.model"));
@@ -166,7 +160,7 @@ final class EvaluateStage {
                       featureVersion,
                       input,
                       spec,
-                      testRows(config, featureDir))
+                      FeaturesStage.splitRows(config, featureDir, Splits.TEST))
               : Evaluator.evaluate(input, spec);
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("model", modelDir);

@@ -172,6 +172,15 @@ final class FeaturesStage {
     return new FeatureStore(config.storage(), store(config));
   }
 
+  /**
+   * The rows of {@code split} in the feature set at {@code featureDir}, from its manifest; -1 if
+   * absent.
+   */
+  static long splitRows(PlumbConfig config, String featureDir, String split) {
+    Long n = featureStore(config).manifest(featureDir).splitSizes().get(split);
+    return n == null ? -1 : n;
+  }
+
   /** The folder of the version to use: the given one, or the latest for the configured name. */
   static String resolve(PlumbConfig config, String version) {
     return featureStore(config).resolve(config.string("features.name"), version);

@@ -171,6 +171,7 @@ final class MonitorStage {
       reference =
           TrainingReference.measure(
               train,
+              FeaturesStage.splitRows(config, featureDir, Splits.TRAIN),
               model.booster(),
               model.meta().featureNames(),
               model.meta().iterationEnd(),

@@ -145,6 +145,7 @@ final class TrainStage {
           dir,
           TrainingReference.measure(
               in.train(),
+              FeaturesStage.splitRows(config, in.featureDir(), Splits.TRAIN),
               model.booster(),
               model.featureNames(),
               meta.iterationEnd(),

@@ -1,6 +1,8 @@
 package dev.plumb.jobs;
 
+import dev.plumb.evaluation.Drift;
 import dev.plumb.evaluation.DriftReference;
+import dev.plumb.features.Splits;
 import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
@@ -10,7 +12,6 @@ import dev.plumb.training.ModelStore;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * The training reference stored with a model ({@link ModelStore#REFERENCE}): the train split's
@@ -22,30 +23,44 @@ final class TrainingReference {
   private TrainingReference() {}
 
   /**
-   * Measures the reference of a model on {@code train} (feature rows): scored once (cached), then
-   * one quantile pass for the bin edges and one counting pass for every share and the positive rate
-   * at {@code threshold}.
+   * Measures the reference of a model on {@code train} (feature rows) in two passes and no cache:
+   * the edges from the seeded sample {@link Drift#fitSample} draws (the sample alone scored, one
+   * quantile pass), then every row scored once and counted into those bins in the same pass ({@link
+   * ModelFiles#scoreIntoBins}) for the exact shares and the positive rate at {@code threshold}. The
+   * same edges and shares as {@link DriftReference#fit} on the scored rows, without scoring every
+   * row twice or caching them.
+   *
+   * @param rows the rows of {@code train} when known (the feature set's manifest), else -1
    */
   static DriftReference measure(
       Dataset<Row> train,
+      long rows,
       byte[] booster,
       List<String> featureNames,
       int iterationEnd,
       double threshold) {
-    Dataset<Row> scored =
-        ModelFiles.score(booster, featureNames, train, iterationEnd)
-            .persist(StorageLevel.MEMORY_AND_DISK());
-    try {
-      return DriftReference.fit(
-          scored,
-          featureNames,
-          ModelFiles.SCORE,
-          threshold,
-          DriftReference.DEFAULT_BINS,
-          dev.plumb.features.Splits.TRAIN);
-    } finally {
-      scored.unpersist();
-    }
+    long n = rows >= 0 ? rows : train.count();
+    DriftReference edges =
+        DriftReference.edges(
+            ModelFiles.score(booster, featureNames, Drift.fitSample(train, n), iterationEnd),
+            featureNames,
+            ModelFiles.SCORE,
+            threshold,
+            DriftReference.DEFAULT_BINS,
+            Splits.TRAIN);
+    ModelFiles.BinCounts counts =
+        ModelFiles.scoreIntoBins(
+            booster,
+            featureNames,
+            train,
+            iterationEnd,
+            edges.featureCuts(),
+            edges.scoreCuts(),
+            threshold,
+            null,
+            List.of());
+    return edges.measured(
+        edges.profile(counts.rows(), counts.features(), counts.score(), counts.atLeastThreshold()));
   }
 
   /** Writes {@code reference} into the model folder {@code dir}. */

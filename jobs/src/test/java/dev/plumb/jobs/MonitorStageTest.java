@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import dev.plumb.evaluation.DriftReference;
 import dev.plumb.evaluation.GateResult;
 import dev.plumb.evaluation.MonitorSpec;
 import dev.plumb.features.FeatureSetSpec;
@@ -20,6 +21,8 @@ import dev.plumb.features.ingest.IngestRun;
 import dev.plumb.features.store.FeatureStore;
 import dev.plumb.jobs.tracking.NoTracking;
 import dev.plumb.testing.SharedSpark;
+import dev.plumb.training.ModelFiles;
+import dev.plumb.training.ModelMetadata;
 import dev.plumb.training.ModelStore;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -86,6 +89,57 @@ class MonitorStageTest {
     double threshold = reference.get("threshold").asDouble();
     assertThat(threshold).isEqualTo(TrainStage.modelStore(config).metadata(modelDir).threshold());
     assertThat(reference.get("positive_rate").asDouble()).isBetween(0.001, 0.999);
+
+    // Measured in two passes without a cache (the edges from a scored sample, the shares counted
+    // while scoring), the reference equals its definition: DriftReference.fit on the scored rows.
+    // Also where the edges come from a seeded sample: 64 copies of the train split, over FIT_ROWS.
+    ModelStore models = TrainStage.modelStore(config);
+    ModelMetadata meta = models.metadata(modelDir);
+    byte[] booster = models.booster(modelDir);
+    Dataset<Row> trainSplit =
+        spark
+            .read()
+            .format("delta")
+            .load(FeatureStore.data(features.directory()))
+            .filter(col(Splits.COLUMN).equalTo(Splits.TRAIN));
+    Dataset<Row> copies = trainSplit;
+    for (int i = 0; i < 6; i++) {
+      copies = copies.union(copies);
+    }
+    assertThat(trainRows * 64).isGreaterThan(200_000);
+    for (Dataset<Row> rows : List.of(trainSplit, copies)) {
+      Dataset<Row> scored =
+          ModelFiles.score(booster, meta.featureNames(), rows, meta.iterationEnd()).cache();
+      DriftReference definition =
+          DriftReference.fit(
+              scored,
+              meta.featureNames(),
+              ModelFiles.SCORE,
+              threshold,
+              DriftReference.DEFAULT_BINS,
+              Splits.TRAIN);
+      scored.unpersist();
+      DriftReference measured =
+          TrainingReference.measure(
+              rows, -1, booster, meta.featureNames(), meta.iterationEnd(), threshold);
+      assertThat(measured.rows()).isEqualTo(rows.count());
+      assertThat(new ObjectMapper().writeValueAsString(measured.toJson()))
+          .isEqualTo(new ObjectMapper().writeValueAsString(definition.toJson()));
+    }
+    assertThat(
+            new ObjectMapper()
+                .readTree(
+                    new ObjectMapper()
+                        .writeValueAsString(
+                            TrainingReference.measure(
+                                    trainSplit,
+                                    trainRows,
+                                    booster,
+                                    meta.featureNames(),
+                                    meta.iterationEnd(),
+                                    threshold)
+                                .toJson())))
+        .isEqualTo(reference);
 
     // (a) The rows the model was built from: nothing moved.
     MonitorStage.Result clean =
