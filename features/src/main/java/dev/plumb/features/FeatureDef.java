@@ -1,6 +1,7 @@
 package dev.plumb.features;
 
 import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_set;
@@ -15,10 +16,12 @@ import static org.apache.spark.sql.functions.log1p;
 import static org.apache.spark.sql.functions.map_from_arrays;
 import static org.apache.spark.sql.functions.minute;
 import static org.apache.spark.sql.functions.month;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.try_element_at;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.year;
 
+import dev.plumb.features.io.Log;
 import dev.plumb.features.io.YamlDocs;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
@@ -734,6 +738,65 @@ public sealed interface FeatureDef {
                     .over(w);
           };
       return when(micros.isNull().or(col(key(specKey)).isNull()), lit(null)).otherwise(v);
+    }
+
+    /**
+     * {@code data} with this window's value in {@link #tempColumn()}, the same values as {@link
+     * #windowValue}. When {@code data} has at most {@code maxGroups} distinct (key, event time)
+     * pairs, as a window keyed by a category over dates has, the window runs over one row per pair
+     * (the rows counted, the values' sum and count of each) and its values are joined back to the
+     * rows through a broadcast: one pass over the rows, no shuffle or sort of them. Sums may differ
+     * from the row window's in the last bits (the same terms, added in another order). With more
+     * pairs (a window keyed by a customer), the row window: a shuffle and sort of every row.
+     */
+    Dataset<Row> withValue(
+        Dataset<Row> data, String specKey, String eventTime, Column counted, int maxGroups) {
+      Column micros = expr("unix_micros(cast(`" + eventTime + "` as timestamp))");
+      Column key = col(key(specKey));
+      String groupKey = "__window_key__" + name;
+      String groupTime = "__window_time__" + name;
+      Column one = counted == null ? lit(1) : when(counted, lit(1));
+      Column value =
+          column.isEmpty()
+              ? lit(null).cast("double")
+              : counted == null ? asDouble(column) : when(counted, asDouble(column));
+      Dataset<Row> groups =
+          data.where(key.isNotNull().and(micros.isNotNull()))
+              .groupBy(key.as(groupKey), micros.as(groupTime))
+              .agg(count(one).as("c"), sum(value).as("s"), count(value).as("n"));
+      WindowSpec w =
+          Window.partitionBy(col(groupKey))
+              .orderBy(col(groupTime))
+              .rangeBetween(-(long) days * 86_400_000_000L, -1L);
+      Column v =
+          switch (fn) {
+            case "count" -> coalesce(sum(col("c")).over(w), lit(0L)).cast("double");
+            case "sum" -> coalesce(sum(col("s")).over(w), lit(0.0));
+            default ->
+                when(
+                    sum(col("n")).over(w).gt(0),
+                    sum(col("s")).over(w).divide(sum(col("n")).over(w)));
+          };
+      Dataset<Row> values =
+          groups.select(col(groupKey), col(groupTime), v.cast("double").as(tempColumn()));
+      List<Row> collected = values.limit(maxGroups + 1).collectAsList();
+      if (collected.size() > maxGroups) {
+        Log.info(
+            String.format(
+                "features: window %s: more than %,d (%s, time) pairs, a window over every row",
+                name, maxGroups, key(specKey)));
+        return data.withColumn(tempColumn(), windowValue(specKey, eventTime, counted));
+      }
+      Log.info(
+          String.format(
+              "features: window %s: %,d (%s, time) pairs, windowed and joined back by broadcast",
+              name, collected.size(), key(specKey)));
+      Dataset<Row> table = data.sparkSession().createDataFrame(collected, values.schema());
+      return data.join(
+              broadcast(table),
+              key.equalTo(col(groupKey)).and(micros.equalTo(col(groupTime))),
+              "left")
+          .drop(groupKey, groupTime);
     }
 
     @Override

@@ -142,14 +142,24 @@ public record FittedTransform(
    * counts.
    */
   public Dataset<Row> apply(Dataset<Row> data, Column windowRows, List<String> carry) {
+    return apply(data, windowRows, carry, WINDOW_GROUPS);
+  }
+
+  /**
+   * The most distinct (key, event time) pairs of a window feature computed over one row per pair
+   * and joined back by a broadcast; with more, a window over every row.
+   */
+  static final int WINDOW_GROUPS = 200_000;
+
+  /** {@link #apply(Dataset, Column, List)} with another bound on the pairs of a grouped window. */
+  Dataset<Row> apply(Dataset<Row> data, Column windowRows, List<String> carry, int windowGroups) {
     checkSchema(spec, data.schema(), false);
     List<String> available = Arrays.asList(data.schema().fieldNames());
     Dataset<Row> withWindows = data;
     for (FeatureDef f : spec.features()) {
       if (f instanceof FeatureDef.WindowFeature w) {
         withWindows =
-            withWindows.withColumn(
-                w.tempColumn(), w.windowValue(spec.keyColumn(), spec.eventTime(), windowRows));
+            w.withValue(withWindows, spec.keyColumn(), spec.eventTime(), windowRows, windowGroups);
       }
     }
     List<Column> columns = new ArrayList<>();

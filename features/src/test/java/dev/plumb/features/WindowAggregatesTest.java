@@ -1,6 +1,7 @@
 package dev.plumb.features;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.plumb.testing.SharedSpark;
 import java.sql.Timestamp;
@@ -8,6 +9,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -133,5 +135,62 @@ class WindowAggregatesTest {
     }
     assertThat(compared).isEqualTo(4);
     assertThat((Double) alone.get(4L).getAs("s7")).isEqualTo(5.0); // rows 1 and 3 only
+  }
+
+  @Test
+  void theGroupedWindowGivesTheRowWindowsValues(SparkSession spark) {
+    // 3,000 rows over 4 keys and 40 days (times on whole hours, so many ties), some values and
+    // times null, a fifth of the rows not counted: the window over one row per (key, time) pair
+    // joined back gives every row the row window's count exactly and its sum and mean to 1e-9.
+    java.util.Random random = new java.util.Random(7);
+    List<Row> rows = new java.util.ArrayList<>();
+    for (long id = 0; id < 3000; id++) {
+      String k = random.nextInt(20) == 0 ? null : "k" + random.nextInt(4);
+      String t =
+          random.nextInt(25) == 0
+              ? null
+              : String.format(
+                  "2026-01-%02d %02d:00:00", 1 + random.nextInt(28), random.nextInt(3) * 8);
+      Double v = random.nextInt(10) == 0 ? null : random.nextGaussian() * 100;
+      rows.add(RowFactory.create(id, k, t == null ? null : Timestamp.valueOf(t), v, 0));
+    }
+    FeatureSetSpec spec =
+        spec(
+            "  - {name: n7, type: window, fn: count, days: 7, by: k}",
+            "  - {name: s3, type: window, fn: sum, column: v, days: 3, by: k}",
+            "  - {name: m7, type: window, fn: mean, column: v, days: 7, by: k}",
+            "  - {name: self, type: window, fn: count, days: 2}");
+    FittedTransform transform = new FittedTransform(spec, Map.of());
+    Dataset<Row> data =
+        spark
+            .createDataFrame(rows, SCHEMA)
+            .withColumn("skip", org.apache.spark.sql.functions.expr("id % 5 = 0"))
+            .repartition(3);
+    org.apache.spark.sql.Column counted = org.apache.spark.sql.functions.expr("not skip");
+    Map<Long, Row> byRows = new HashMap<>();
+    transform
+        .apply(data, counted, List.of(), 0)
+        .collectAsList()
+        .forEach(r -> byRows.put(r.getLong(0), r));
+    List<Row> grouped = transform.apply(data, counted, List.of()).collectAsList();
+    assertThat(grouped).hasSize(3000);
+    assertThat(byRows).hasSize(3000);
+    int nonZero = 0;
+    for (Row r : grouped) {
+      Row e = byRows.get(r.getLong(0));
+      for (String f : List.of("n7", "s3", "m7", "self")) {
+        Double got = r.getAs(f);
+        Double want = e.getAs(f);
+        if (want == null) {
+          assertThat(got).as("row %d %s", r.getLong(0), f).isNull();
+        } else {
+          assertThat(got).as("row %d %s", r.getLong(0), f).isCloseTo(want, within(1e-9));
+        }
+      }
+      if (e.getAs("n7") != null && (Double) e.getAs("n7") > 0) {
+        nonZero++;
+      }
+    }
+    assertThat(nonZero).isGreaterThan(2000);
   }
 }
