@@ -113,14 +113,21 @@ public final class OperatingPoint {
    */
   public static Choice choose(
       Dataset<Row> scored, String score, String label, Policy policy, EvalSpec.Costs costs) {
+    // One row per distinct score, sorted here (highest first, null last) rather than by a Spark
+    // sort: a sampling job and a second shuffle for rows the driver holds anyway.
     List<Row> byScore =
-        scored
-            .groupBy(col(score).cast("double").as("s"))
-            .agg(
-                sum(when(col(label).equalTo(1.0), 1L).otherwise(0L)).as("pos"),
-                count(col(label)).as("n"))
-            .orderBy(col("s").desc())
-            .collectAsList();
+        new java.util.ArrayList<>(
+            scored
+                .groupBy(col(score).cast("double").as("s"))
+                .agg(
+                    sum(when(col(label).equalTo(1.0), 1L).otherwise(0L)).as("pos"),
+                    count(col(label)).as("n"))
+                .collectAsList());
+    byScore.sort(
+        (a, b) ->
+            a.isNullAt(0)
+                ? (b.isNullAt(0) ? 0 : 1)
+                : b.isNullAt(0) ? -1 : Double.compare(b.getDouble(0), a.getDouble(0)));
     long positives = 0;
     long rows = 0;
     for (Row r : byScore) {
