@@ -61,14 +61,15 @@ public final class StratifiedSample {
   /**
    * The sample, the stratum sizes it was drawn from and how many scans of the data it took (1, 2,
    * or 3 where a one-scan draw fell back to two passes; a count of the rows not included). {@link
-   * #close()} releases the cached candidate rows the sample is filtered from (none when it was
-   * drawn in one scan).
+   * #close()} releases the cached candidate rows the sample is read from: the one-scan draw's
+   * candidates where the scan read them, or the two-pass draw's cached rows up to each cut bucket.
+   * Use {@link #rows()} before closing it.
    */
   public record Result(
       Dataset<Row> rows,
       Map<String, Long> strataSizes,
       Map<String, Long> sampleSizes,
-      Dataset<Row> candidates,
+      Runnable release,
       int scans)
       implements AutoCloseable {
 
@@ -79,8 +80,8 @@ public final class StratifiedSample {
 
     @Override
     public void close() {
-      if (candidates != null) {
-        candidates.unpersist();
+      if (release != null) {
+        release.run();
       }
     }
   }
@@ -106,11 +107,12 @@ public final class StratifiedSample {
 
   /**
    * Draws the sample, in one scan of {@code data} when the candidates it keeps fit the driver:
-   * every partition counts its rows per stratum and keeps the rows whose hash is below a bound set
-   * a margin above the sample's fraction of {@code expectedRows}; the driver then takes each
-   * stratum's {@code k} smallest hashes from those. A stratum with fewer than {@code k} rows below
-   * the bound (a small stratum unlucky with its hashes) falls back to {@link #drawInTwoPasses},
-   * which returns the same rows.
+   * every partition counts its rows per stratum and keeps (cached where it runs) the rows whose
+   * hash is below a bound set a margin above the sample's fraction of {@code expectedRows}; the
+   * driver, given the counts and the candidates' hashes only, sets each stratum's cut at its {@code
+   * k}-th smallest hash, and the sample is the cached candidates up to their stratum's cut. A
+   * stratum with fewer than {@code k} rows below the bound (a small stratum unlucky with its
+   * hashes) falls back to {@link #drawInTwoPasses}, which returns the same rows.
    *
    * @param data the rows to sample
    * @param label the label column (always a stratum dimension)
@@ -145,7 +147,9 @@ public final class StratifiedSample {
     DataType gt = gi < 0 ? null : schema.fields()[gi].dataType();
     long cap = bound >= 1.0 ? Long.MAX_VALUE : (long) (Long.MIN_VALUE + bound * 0x1p64);
     JavaRDD<InternalRow> rows = hashed.queryExecution().toRdd().toJavaRDD();
-    List<Scanned> parts =
+    // The candidates stay where the scan read them (cached per partition); only each stratum's row
+    // count and its candidates' hashes come to the driver, which sets each stratum's cut.
+    JavaRDD<Scanned> scanned =
         rows.mapPartitions(
                 (Iterator<InternalRow> it) -> {
                   Scanned s = new Scanned();
@@ -169,15 +173,16 @@ public final class StratifiedSample {
                   }
                   return List.of(s).iterator();
                 })
-            .collect();
+            .persist(StorageLevel.MEMORY_ONLY());
+    List<HashMap<List<Object>, long[]>> parts = scanned.map(s -> s.summary(hi)).collect();
     long t2 = System.nanoTime();
     Map<List<Object>, Long> counts = new HashMap<>();
-    Map<List<Object>, List<InternalRow>> candidates = new HashMap<>();
-    for (Scanned s : parts) {
-      s.strata.forEach(
-          (k, t) -> {
-            counts.merge(k, t.rows, Long::sum);
-            candidates.computeIfAbsent(k, x -> new ArrayList<>()).addAll(t.candidates);
+    Map<List<Object>, List<long[]>> hashes = new HashMap<>();
+    for (HashMap<List<Object>, long[]> part : parts) {
+      part.forEach(
+          (k, h) -> {
+            counts.merge(k, h[0], Long::sum);
+            hashes.computeIfAbsent(k, x -> new ArrayList<>()).add(h);
           });
     }
     long total = counts.values().stream().mapToLong(Long::longValue).sum();
@@ -185,10 +190,11 @@ public final class StratifiedSample {
     Function1<Object, Object> labelValue = CatalystTypeConverters.createToScalaConverter(lt);
     Function1<Object, Object> groupValue =
         gt == null ? null : CatalystTypeConverters.createToScalaConverter(gt);
-    Function1<Object, Object> toRow = CatalystTypeConverters.createToScalaConverter(schema);
     Map<String, Long> sizes = new TreeMap<>();
     Map<String, Long> take = new TreeMap<>();
-    List<Row> kept = new ArrayList<>();
+    HashMap<List<Object>, Long> cuts = new HashMap<>();
+    long candidates = 0;
+    long kept = 0;
     for (Map.Entry<List<Object>, Long> e : counts.entrySet()) {
       List<Object> st = e.getKey();
       String name =
@@ -200,41 +206,68 @@ public final class StratifiedSample {
       long k = Math.round(fraction * e.getValue());
       sizes.put(name, e.getValue());
       take.put(name, k);
-      List<InternalRow> c = candidates.getOrDefault(st, List.of());
-      if (c.size() < k) {
+      long[] c =
+          hashes.get(st).stream().flatMapToLong(h -> Arrays.stream(h, 1, h.length)).toArray();
+      candidates += c.length;
+      if (c.length < k) {
         Log.info(
             String.format(
                 "sample: stratum %s has %,d rows below the one-scan bound, fewer than its %,d;"
                     + " drawing in two passes",
-                name, c.size(), k));
+                name, c.length, k));
+        scanned.unpersist(false);
         Result two = drawInTwoPasses(data, label, key, spec);
-        return new Result(two.rows(), two.strataSizes(), two.sampleSizes(), two.candidates(), 3);
+        return new Result(two.rows(), two.strataSizes(), two.sampleSizes(), two.release(), 3);
       }
       if (k == 0) {
         continue;
       }
-      c.sort((a, b) -> Long.compare(a.getLong(hi), b.getLong(hi)));
+      Arrays.sort(c);
       // Every row whose hash is at most the k-th smallest, as the two-pass draw keeps.
-      long cut = c.get((int) k - 1).getLong(hi);
-      for (InternalRow r : c) {
-        if (r.getLong(hi) > cut) {
+      long cut = c[(int) k - 1];
+      cuts.put(st, cut);
+      for (long h : c) {
+        if (h > cut) {
           break;
         }
-        kept.add((Row) toRow.apply(r));
+        kept++;
       }
     }
-    Dataset<Row> sample = data.sparkSession().createDataFrame(kept, schema).drop(HASH);
+    JavaRDD<Row> sampled =
+        scanned.mapPartitions(
+            (Iterator<Scanned> it) -> {
+              Function1<Object, Object> toRow =
+                  CatalystTypeConverters.createToScalaConverter(schema);
+              List<Row> out = new ArrayList<>();
+              while (it.hasNext()) {
+                it.next()
+                    .strata
+                    .forEach(
+                        (st, t) -> {
+                          Long cut = cuts.get(st);
+                          if (cut != null) {
+                            for (InternalRow r : t.candidates) {
+                              if (r.getLong(hi) <= cut) {
+                                out.add((Row) toRow.apply(r));
+                              }
+                            }
+                          }
+                        });
+              }
+              return out.iterator();
+            });
+    Dataset<Row> sample = data.sparkSession().createDataFrame(sampled, schema).drop(HASH);
     Log.info(
         String.format(
             "sample: %,d of %,d rows in one scan; count %s, scan %.2f s (%,d candidates),"
                 + " cut on the driver %.2f s",
-            kept.size(),
+            kept,
             total,
             expectedRows >= 0 ? "not needed" : String.format("%.2f s", (t1 - t0) / 1e9),
             (t2 - t1) / 1e9,
-            candidates.values().stream().mapToLong(List::size).sum(),
+            candidates,
             (System.nanoTime() - t2) / 1e9));
-    return new Result(sample, sizes, take, null, 1);
+    return new Result(sample, sizes, take, () -> scanned.unpersist(false), 1);
   }
 
   /** The share of each stratum sampled from {@code rows} rows: the spec's size, or its fraction. */
@@ -248,6 +281,21 @@ public final class StratifiedSample {
   private static final class Scanned implements Serializable {
     private static final long serialVersionUID = 1L;
     final HashMap<List<Object>, Tally> strata = new HashMap<>();
+
+    /** Per stratum: its row count, then its candidates' hashes (column {@code hi}). */
+    HashMap<List<Object>, long[]> summary(int hi) {
+      HashMap<List<Object>, long[]> m = new HashMap<>();
+      strata.forEach(
+          (k, t) -> {
+            long[] h = new long[t.candidates.size() + 1];
+            h[0] = t.rows;
+            for (int i = 0; i < t.candidates.size(); i++) {
+              h[i + 1] = t.candidates.get(i).getLong(hi);
+            }
+            m.put(k, h);
+          });
+      return m;
+    }
   }
 
   /** One stratum in one partition: its rows, and those below the bound. */
@@ -367,6 +415,7 @@ public final class StratifiedSample {
       }
       keep = keep.or(strata.get(e.getKey()).matches(label, group).and(below));
     }
-    return new Result(candidates.filter(keep).drop(HASH), sizes, take, candidates, 2);
+    return new Result(
+        candidates.filter(keep).drop(HASH), sizes, take, () -> candidates.unpersist(), 2);
   }
 }
