@@ -24,7 +24,14 @@ import org.apache.spark.sql.catalyst.CatalystTypeConverters;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.util.MapData;
+import org.apache.spark.sql.types.BooleanType;
+import org.apache.spark.sql.types.ByteType;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DoubleType;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.IntegerType;
+import org.apache.spark.sql.types.LongType;
+import org.apache.spark.sql.types.ShortType;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.unsafe.types.UTF8String;
@@ -152,25 +159,25 @@ public final class StratifiedSample {
     JavaRDD<Scanned> scanned =
         rows.mapPartitions(
                 (Iterator<InternalRow> it) -> {
-                  Scanned s = new Scanned();
+                  // The stratum of each row is looked up through one reused probe (primitive
+                  // values unboxed); a new stratum's key is copied out of the row buffer.
+                  HashMap<Probe, Tally> byProbe = new HashMap<>();
+                  Probe probe = new Probe(lt, gt);
                   while (it.hasNext()) {
                     InternalRow r = it.next();
-                    List<Object> st =
-                        Arrays.asList(
-                            r.isNullAt(li) ? null : r.get(li, lt),
-                            gi < 0 || r.isNullAt(gi) ? null : r.get(gi, gt));
-                    // Values read in place point into the reused row buffer: a new stratum's
-                    // key is copied before it is kept.
-                    Tally t = s.strata.get(st);
+                    probe.read(r, li, gi);
+                    Tally t = byProbe.get(probe);
                     if (t == null) {
                       t = new Tally();
-                      s.strata.put(Arrays.asList(owned(st.get(0)), owned(st.get(1))), t);
+                      byProbe.put(probe.copy(), t);
                     }
                     t.rows++;
                     if (r.getLong(hi) <= cap) {
                       t.candidates.add(r.copy());
                     }
                   }
+                  Scanned s = new Scanned();
+                  byProbe.forEach((k, t) -> s.strata.put(k.values(), t));
                   return List.of(s).iterator();
                 })
             .persist(StorageLevel.MEMORY_ONLY());
@@ -295,6 +302,127 @@ public final class StratifiedSample {
             m.put(k, h);
           });
       return m;
+    }
+  }
+
+  /**
+   * A stratum key as the scan reads it: per part (label, group), a primitive column's bits, or any
+   * other type's catalyst value; {@link #values()} gives the key as the catalyst values {@code
+   * InternalRow.get} returns. Two probes are equal when those values are ({@code Double.equals}
+   * semantics for floating point: NaN equals NaN, -0.0 does not equal 0.0).
+   */
+  private static final class Probe implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final DataType labelType;
+    private final DataType groupType;
+    private final Part label = new Part();
+    private final Part group = new Part();
+    private int hash;
+
+    Probe(DataType labelType, DataType groupType) {
+      this.labelType = labelType;
+      this.groupType = groupType;
+    }
+
+    void read(InternalRow r, int li, int gi) {
+      label.read(r, li, labelType);
+      group.read(r, gi, groupType);
+      hash = 31 * label.hash() + group.hash();
+    }
+
+    Probe copy() {
+      Probe p = new Probe(labelType, groupType);
+      p.label.set(label);
+      p.group.set(group);
+      p.hash = hash;
+      return p;
+    }
+
+    List<Object> values() {
+      return Arrays.asList(label.value(labelType), group.value(groupType));
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Probe p && label.same(p.label) && group.same(p.group);
+    }
+  }
+
+  /** One part of a {@link Probe}: null, a primitive's bits, or another type's value. */
+  private static final class Part implements Serializable {
+    private static final long serialVersionUID = 1L;
+    boolean isNull;
+    long bits;
+    Object other;
+
+    void read(InternalRow r, int i, DataType t) {
+      isNull = i < 0 || r.isNullAt(i);
+      other = null;
+      bits = 0;
+      if (isNull) {
+        return;
+      }
+      if (t instanceof DoubleType) {
+        bits = Double.doubleToLongBits(r.getDouble(i));
+      } else if (t instanceof FloatType) {
+        bits = Float.floatToIntBits(r.getFloat(i));
+      } else if (t instanceof LongType) {
+        bits = r.getLong(i);
+      } else if (t instanceof IntegerType) {
+        bits = r.getInt(i);
+      } else if (t instanceof ShortType) {
+        bits = r.getShort(i);
+      } else if (t instanceof ByteType) {
+        bits = r.getByte(i);
+      } else if (t instanceof BooleanType) {
+        bits = r.getBoolean(i) ? 1 : 0;
+      } else {
+        other = r.get(i, t);
+      }
+    }
+
+    void set(Part p) {
+      isNull = p.isNull;
+      bits = p.bits;
+      // A value read in place points into the reused row buffer: the kept key owns a copy.
+      other = owned(p.other);
+    }
+
+    int hash() {
+      return isNull ? 0 : other != null ? other.hashCode() : Long.hashCode(bits);
+    }
+
+    boolean same(Part p) {
+      return isNull == p.isNull && bits == p.bits && java.util.Objects.equals(other, p.other);
+    }
+
+    Object value(DataType t) {
+      if (isNull) {
+        return null;
+      }
+      if (other != null) {
+        return other;
+      }
+      if (t instanceof DoubleType) {
+        return Double.longBitsToDouble(bits);
+      } else if (t instanceof FloatType) {
+        return Float.intBitsToFloat((int) bits);
+      } else if (t instanceof LongType) {
+        return bits;
+      } else if (t instanceof IntegerType) {
+        return (int) bits;
+      } else if (t instanceof ShortType) {
+        return (short) bits;
+      } else if (t instanceof ByteType) {
+        return (byte) bits;
+      } else {
+        return bits == 1;
+      }
     }
   }
 
