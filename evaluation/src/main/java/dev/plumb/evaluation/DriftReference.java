@@ -80,10 +80,9 @@ public record DriftReference(
       double threshold,
       int bins,
       String split) {
-    List<String> columns = new ArrayList<>(features);
-    columns.add(scoreColumn);
-    Dataset<Row> sample = Drift.fitSample(scored, Drift.numeric(scored, columns).count());
-    DriftReference edges = edges(sample, features, scoreColumn, threshold, bins, split);
+    DriftReference edges =
+        edges(
+            Drift.fitSample(scored, scored.count()), features, scoreColumn, threshold, bins, split);
     return edges.measured(edges.profile(scored, scoreColumn));
   }
 
