@@ -22,11 +22,13 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.CatalystTypeConverters;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.XxHash64Function$;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.util.MapData;
 import org.apache.spark.sql.types.BooleanType;
 import org.apache.spark.sql.types.ByteType;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.DoubleType;
 import org.apache.spark.sql.types.FloatType;
 import org.apache.spark.sql.types.IntegerType;
@@ -145,17 +147,19 @@ public final class StratifiedSample {
     if (bound * n > MAX_CANDIDATES) {
       return drawInTwoPasses(data, label, key, spec);
     }
-    Dataset<Row> hashed = data.withColumn(HASH, xxhash64(lit(spec.seed()), col(key)));
-    StructType schema = hashed.schema();
+    // The rows as the plan gives them, no projection: each one's hash is computed here, the value
+    // Spark's xxhash64(lit(seed), key) gives (the two-pass draw's column), so both draw the same
+    // rows.
+    StructType schema = data.schema();
     int li = schema.fieldIndex(label);
     int gi = group.isEmpty() ? -1 : schema.fieldIndex(group);
-    int hi = schema.fieldIndex(HASH);
+    int ki = schema.fieldIndex(key);
     DataType lt = schema.fields()[li].dataType();
     DataType gt = gi < 0 ? null : schema.fields()[gi].dataType();
+    DataType kt = schema.fields()[ki].dataType();
+    long keySeed = seededHashSeed(spec.seed());
     long cap = bound >= 1.0 ? Long.MAX_VALUE : (long) (Long.MIN_VALUE + bound * 0x1p64);
-    JavaRDD<InternalRow> rows = hashed.queryExecution().toRdd().toJavaRDD();
-    // The candidates stay where the scan read them (cached per partition); only each stratum's row
-    // count and its candidates' hashes come to the driver, which sets each stratum's cut.
+    JavaRDD<InternalRow> rows = data.queryExecution().toRdd().toJavaRDD();
     JavaRDD<Scanned> scanned =
         rows.mapPartitions(
                 (Iterator<InternalRow> it) -> {
@@ -172,8 +176,11 @@ public final class StratifiedSample {
                       byProbe.put(probe.copy(), t);
                     }
                     t.rows++;
-                    if (r.getLong(hi) <= cap) {
-                      t.candidates.add(r.copy());
+                    long h =
+                        XxHash64Function$.MODULE$.hash(
+                            r.isNullAt(ki) ? null : r.get(ki, kt), kt, keySeed);
+                    if (h <= cap) {
+                      t.add(r.copy(), h);
                     }
                   }
                   Scanned s = new Scanned();
@@ -181,7 +188,7 @@ public final class StratifiedSample {
                   return List.of(s).iterator();
                 })
             .persist(StorageLevel.MEMORY_ONLY());
-    List<HashMap<List<Object>, long[]>> parts = scanned.map(s -> s.summary(hi)).collect();
+    List<HashMap<List<Object>, long[]>> parts = scanned.map(Scanned::summary).collect();
     long t2 = System.nanoTime();
     Map<List<Object>, Long> counts = new HashMap<>();
     Map<List<Object>, List<long[]>> hashes = new HashMap<>();
@@ -240,12 +247,12 @@ public final class StratifiedSample {
         kept++;
       }
     }
-    JavaRDD<Row> sampled =
+    // The kept rows go to the sample as the internal rows the scan copied: no conversion to and
+    // from external rows.
+    JavaRDD<InternalRow> sampled =
         scanned.mapPartitions(
             (Iterator<Scanned> it) -> {
-              Function1<Object, Object> toRow =
-                  CatalystTypeConverters.createToScalaConverter(schema);
-              List<Row> out = new ArrayList<>();
+              List<InternalRow> out = new ArrayList<>();
               while (it.hasNext()) {
                 it.next()
                     .strata
@@ -253,9 +260,9 @@ public final class StratifiedSample {
                         (st, t) -> {
                           Long cut = cuts.get(st);
                           if (cut != null) {
-                            for (InternalRow r : t.candidates) {
-                              if (r.getLong(hi) <= cut) {
-                                out.add((Row) toRow.apply(r));
+                            for (int i = 0; i < t.size; i++) {
+                              if (t.hashes[i] <= cut) {
+                                out.add(t.candidates.get(i));
                               }
                             }
                           }
@@ -263,7 +270,7 @@ public final class StratifiedSample {
               }
               return out.iterator();
             });
-    Dataset<Row> sample = data.sparkSession().createDataFrame(sampled, schema).drop(HASH);
+    Dataset<Row> sample = data.sparkSession().internalCreateDataFrame(sampled.rdd(), schema, false);
     Log.info(
         String.format(
             "sample: %,d of %,d rows in one scan; count %s, scan %.2f s (%,d candidates),"
@@ -289,16 +296,14 @@ public final class StratifiedSample {
     private static final long serialVersionUID = 1L;
     final HashMap<List<Object>, Tally> strata = new HashMap<>();
 
-    /** Per stratum: its row count, then its candidates' hashes (column {@code hi}). */
-    HashMap<List<Object>, long[]> summary(int hi) {
+    /** Per stratum: its row count, then its candidates' hashes. */
+    HashMap<List<Object>, long[]> summary() {
       HashMap<List<Object>, long[]> m = new HashMap<>();
       strata.forEach(
           (k, t) -> {
-            long[] h = new long[t.candidates.size() + 1];
+            long[] h = new long[t.size + 1];
             h[0] = t.rows;
-            for (int i = 0; i < t.candidates.size(); i++) {
-              h[i + 1] = t.candidates.get(i).getLong(hi);
-            }
+            System.arraycopy(t.hashes, 0, h, 1, t.size);
             m.put(k, h);
           });
       return m;
@@ -426,11 +431,29 @@ public final class StratifiedSample {
     }
   }
 
-  /** One stratum in one partition: its rows, and those below the bound. */
+  /** One stratum in one partition: its rows, and those below the bound with their hashes. */
   private static final class Tally implements Serializable {
     private static final long serialVersionUID = 1L;
     long rows;
     final ArrayList<InternalRow> candidates = new ArrayList<>();
+    long[] hashes = new long[16];
+    int size;
+
+    void add(InternalRow row, long hash) {
+      if (size == hashes.length) {
+        hashes = Arrays.copyOf(hashes, size * 2);
+      }
+      candidates.add(row);
+      hashes[size++] = hash;
+    }
+  }
+
+  /**
+   * The seed that {@code xxhash64(lit(seed), key)} hashes the key with: Spark's xxhash64 starts at
+   * 42 and folds each argument in turn, the literal seed (a long) first.
+   */
+  static long seededHashSeed(long seed) {
+    return XxHash64Function$.MODULE$.hash(seed, DataTypes.LongType, 42L);
   }
 
   /** A value read from an internal row, copied out of the row's buffer where it points into it. */

@@ -93,6 +93,30 @@ class FastModeTest {
   }
 
   @Test
+  void oneScanHashesAStringOrNullKeyAsSparksXxhash64Does(SparkSession spark) {
+    // The one-scan draw hashes each key itself: a string key (and a null one) must give the rows
+    // the two-pass draw's xxhash64 column gives.
+    Dataset<Row> frame =
+        Fixtures.frame(spark, Fixtures.random(6_000, 17))
+            .withColumn(
+                "sid",
+                org.apache
+                    .spark
+                    .sql
+                    .functions
+                    .when(col("id").mod(97).equalTo(0), lit(null))
+                    .otherwise(org.apache.spark.sql.functions.concat(lit("k-"), col("id"))))
+            .repartition(3);
+    EvalSpec.Sample spec = new EvalSpec.Sample(0.2, 0, "group", 11);
+    StratifiedSample.Result two = StratifiedSample.drawInTwoPasses(frame, "label", "sid", spec);
+    StratifiedSample.Result one = StratifiedSample.draw(frame, "label", "sid", spec, 6_000);
+    assertThat(one.scans()).isEqualTo(1);
+    assertThat(two.size()).isGreaterThan(1_000);
+    assertThat(ids(one.rows())).isEqualTo(ids(two.rows()));
+    assertThat(one.sampleSizes()).isEqualTo(two.sampleSizes());
+  }
+
+  @Test
   void aSizeIsSpreadOverStrataInProportion(SparkSession spark) {
     Dataset<Row> frame = Fixtures.frame(spark, Fixtures.random(4000, 6));
     StratifiedSample.Result s =
