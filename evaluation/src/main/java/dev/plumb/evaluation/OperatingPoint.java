@@ -108,13 +108,33 @@ public final class OperatingPoint {
   private OperatingPoint() {}
 
   /**
+   * Per distinct score of the rows to choose on, highest first: the labelled rows ({@code rows})
+   * and the positives among them; plus the rows with no score, which count in the totals only.
+   */
+  public record Counts(
+      double[] scores, long[] positives, long[] rows, long unscoredPositives, long unscoredRows) {
+
+    public Counts {
+      if (scores.length != positives.length || scores.length != rows.length) {
+        throw new IllegalArgumentException(
+            "scores, positives and rows must have one entry per distinct score");
+      }
+      for (int i = 1; i < scores.length; i++) {
+        if (!(Double.compare(scores[i - 1], scores[i]) > 0)) {
+          throw new IllegalArgumentException("scores must be distinct and highest first");
+        }
+      }
+    }
+  }
+
+  /**
    * Chooses the threshold for {@code policy} over {@code scored} (the validation split's scores and
    * 0/1 labels only: the caller passes no other rows).
    */
   public static Choice choose(
       Dataset<Row> scored, String score, String label, Policy policy, EvalSpec.Costs costs) {
-    // One row per distinct score, sorted here (highest first, null last) rather than by a Spark
-    // sort: a sampling job and a second shuffle for rows the driver holds anyway.
+    // One row per distinct score, sorted here (highest first) rather than by a Spark sort: a
+    // sampling job and a second shuffle for rows the driver holds anyway.
     List<Row> byScore =
         new java.util.ArrayList<>(
             scored
@@ -123,26 +143,48 @@ public final class OperatingPoint {
                     sum(when(col(label).equalTo(1.0), 1L).otherwise(0L)).as("pos"),
                     count(col(label)).as("n"))
                 .collectAsList());
-    byScore.sort(
-        (a, b) ->
-            a.isNullAt(0)
-                ? (b.isNullAt(0) ? 0 : 1)
-                : b.isNullAt(0) ? -1 : Double.compare(b.getDouble(0), a.getDouble(0)));
-    long positives = 0;
-    long rows = 0;
+    long unscoredPositives = 0;
+    long unscoredRows = 0;
+    List<Row> withScore = new java.util.ArrayList<>(byScore.size());
     for (Row r : byScore) {
-      positives += r.getLong(1);
-      rows += r.getLong(2);
+      if (r.isNullAt(0)) {
+        unscoredPositives += r.getLong(1);
+        unscoredRows += r.getLong(2);
+      } else {
+        withScore.add(r);
+      }
+    }
+    withScore.sort((a, b) -> Double.compare(b.getDouble(0), a.getDouble(0)));
+    double[] scores = new double[withScore.size()];
+    long[] positives = new long[scores.length];
+    long[] rows = new long[scores.length];
+    for (int i = 0; i < scores.length; i++) {
+      Row r = withScore.get(i);
+      scores[i] = r.getDouble(0);
+      positives[i] = r.getLong(1);
+      rows[i] = r.getLong(2);
+    }
+    return choose(
+        new Counts(scores, positives, rows, unscoredPositives, unscoredRows), policy, costs);
+  }
+
+  /** Chooses the threshold for {@code policy} from the validation split's counts per score. */
+  public static Choice choose(Counts counts, Policy policy, EvalSpec.Costs costs) {
+    long positives = counts.unscoredPositives();
+    long rows = counts.unscoredRows();
+    for (int i = 0; i < counts.scores().length; i++) {
+      positives += counts.positives()[i];
+      rows += counts.rows()[i];
     }
     if (policy.kind().equals("fixed")) {
       long tp = 0;
       long fp = 0;
-      for (Row r : byScore) {
-        if (r.isNullAt(0) || r.getDouble(0) < policy.value()) {
+      for (int i = 0; i < counts.scores().length; i++) {
+        if (counts.scores()[i] < policy.value()) {
           continue;
         }
-        tp += r.getLong(1);
-        fp += r.getLong(2) - r.getLong(1);
+        tp += counts.positives()[i];
+        fp += counts.rows()[i] - counts.positives()[i];
       }
       return choice(policy, policy.value(), rows, positives, tp, fp, costs, true);
     }
@@ -151,13 +193,10 @@ public final class OperatingPoint {
     Choice fallback = null;
     long tp = 0;
     long fp = 0;
-    for (Row r : byScore) {
-      if (r.isNullAt(0)) {
-        continue;
-      }
-      tp += r.getLong(1);
-      fp += r.getLong(2) - r.getLong(1);
-      Choice c = choice(policy, r.getDouble(0), rows, positives, tp, fp, costs, true);
+    for (int i = 0; i < counts.scores().length; i++) {
+      tp += counts.positives()[i];
+      fp += counts.rows()[i] - counts.positives()[i];
+      Choice c = choice(policy, counts.scores()[i], rows, positives, tp, fp, costs, true);
       switch (policy.kind()) {
         case "max_f1" -> best = better(best, c, c.f1() > (best == null ? -1 : best.f1()));
         case "cost" ->

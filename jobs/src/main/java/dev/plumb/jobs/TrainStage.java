@@ -183,11 +183,15 @@ final class TrainStage {
   static OperatingPoint.Choice operatingPoint(
       PlumbConfig config, TrainedModel model, Dataset<Row> validation, String label) {
     OperatingPoint.Policy policy = config.thresholdPolicy();
-    Dataset<Row> scored =
-        ModelFiles.score(
-            model.booster(), model.featureNames(), validation, model.bestIteration() + 1);
+    // Counted per distinct score where the rows are scored: no scored row leaves its task.
+    ModelFiles.ScoreCounts counts =
+        ModelFiles.scoreCounts(
+            model.booster(), model.featureNames(), validation, model.bestIteration() + 1, label);
     OperatingPoint.Choice c =
-        OperatingPoint.choose(scored, ModelFiles.SCORE, label, policy, config.evalSpec().costs());
+        OperatingPoint.choose(
+            new OperatingPoint.Counts(counts.scores(), counts.positives(), counts.rows(), 0, 0),
+            policy,
+            config.evalSpec().costs());
     Log.info(
         String.format(
             "train: operating threshold %.6f by %s on the validation split (precision %.4f, recall"

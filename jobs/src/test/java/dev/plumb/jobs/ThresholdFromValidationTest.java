@@ -5,10 +5,12 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.plumb.evaluation.OperatingPoint;
 import dev.plumb.features.Splits;
 import dev.plumb.features.store.FeatureStore;
 import dev.plumb.jobs.tracking.NoTracking;
 import dev.plumb.testing.SharedSpark;
+import dev.plumb.training.ModelFiles;
 import java.nio.file.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -53,6 +55,24 @@ class ThresholdFromValidationTest {
     assertThat(first.operatingPoint().policy().toString()).isEqualTo("max_f1");
     assertThat(TrainStage.modelStore(config).metadata(first.modelDir()).threshold())
         .isEqualTo(chosen);
+    // The stage counts scores where it scores them: the same choice as a groupBy over the scored
+    // validation rows gives.
+    OperatingPoint.Choice overScoredRows =
+        OperatingPoint.choose(
+            ModelFiles.score(
+                first.model().booster(),
+                first.model().featureNames(),
+                spark
+                    .read()
+                    .format("delta")
+                    .load(table)
+                    .filter(col(Splits.COLUMN).equalTo(Splits.VALIDATION)),
+                first.model().bestIteration() + 1),
+            ModelFiles.SCORE,
+            "label",
+            config.thresholdPolicy(),
+            config.evalSpec().costs());
+    assertThat(first.operatingPoint()).isEqualTo(overScoredRows);
 
     flipLabels(spark, table, Splits.TEST);
     TrainStage.Result testFlipped = TrainStage.run(spark, config, new NoTracking());

@@ -132,6 +132,45 @@ public final class ModelFiles {
   }
 
   /**
+   * Per distinct score of {@link #score}'s rows, highest first ({@code Double.compare} order, -0.0
+   * as 0.0): the rows with a non-null label and the positives (label equal to 1) among them.
+   */
+  public record ScoreCounts(double[] scores, long[] rows, long[] positives) {}
+
+  /**
+   * Scores {@code data} as {@link #score} does and counts, per distinct score, the labelled rows
+   * and the positives: what {@code groupBy(score)} over the scored rows gives, counted where the
+   * rows are scored (no scored row leaves its task, no shuffle); the driver merges one sorted list
+   * per partition.
+   */
+  public static ScoreCounts scoreCounts(
+      byte[] booster,
+      List<String> featureNames,
+      Dataset<Row> data,
+      int iterationEnd,
+      String label) {
+    StructType schema = data.schema();
+    int[] indexes = featureIndexes(featureNames, schema);
+    if (!Arrays.asList(schema.fieldNames()).contains(label)
+        || !(schema.apply(label).dataType() instanceof NumericType)) {
+      throw new IllegalArgumentException(
+          "Cannot count scores by label: '"
+              + label
+              + "' is not a numeric column of "
+              + schema.simpleString());
+    }
+    ScoreCounter.Counted all =
+        data
+            .toJavaRDD()
+            .mapPartitions(
+                new ScoreCounter(booster, indexes, iterationEnd, schema.fieldIndex(label)))
+            .collect()
+            .stream()
+            .reduce(ScoreCounter.Counted.EMPTY, ScoreCounter.Counted::plus);
+    return new ScoreCounts(all.scores(), all.rows(), all.positives());
+  }
+
+  /**
    * What {@link #scoreIntoBins} counted: the rows scored; per binned feature and for the score, the
    * scored rows in each bin ({@code [null, x <= e0, e0 < x <= e1, ..., x > e(k-1)]}); the rows
    * scored at least the threshold; all input rows; per flag column, the input rows where it is

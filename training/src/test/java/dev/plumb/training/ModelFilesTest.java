@@ -119,6 +119,42 @@ class ModelFilesTest {
         .isPositive();
   }
 
+  @Test
+  void countingScoresGivesWhatAGroupByOverTheScoredRowsGives() {
+    // Four partitions merged on the driver; some labels null (not counted as rows); the expected
+    // counts from Spark's groupBy over ModelFiles.score's rows, highest score first.
+    Dataset<Row> input =
+        rows.withColumn("label", expr("case when id % 13 = 0 then null else label end"))
+            .repartition(4);
+    ModelFiles.ScoreCounts counts =
+        ModelFiles.scoreCounts(
+            model.booster(), XGBoostTrainerTest.FEATURES, input, model.iterationEnd(), "label");
+    List<Row> expected =
+        ModelFiles.score(model.booster(), XGBoostTrainerTest.FEATURES, input, model.iterationEnd())
+            .groupBy(col(ModelFiles.SCORE).as("s"))
+            .agg(count(col("label")).as("n"), count(when(col("label").equalTo(1.0), 1)).as("p"))
+            .orderBy(col("s").desc())
+            .collectAsList();
+    assertThat(expected.size()).isGreaterThan(100);
+    assertThat(counts.scores()).hasSize(expected.size());
+    for (int i = 0; i < expected.size(); i++) {
+      Row e = expected.get(i);
+      assertThat(counts.scores()[i]).as("score %d", i).isEqualTo(e.getDouble(0));
+      assertThat(counts.rows()[i]).as("rows at score %d", i).isEqualTo(e.getLong(1));
+      assertThat(counts.positives()[i]).as("positives at score %d", i).isEqualTo(e.getLong(2));
+    }
+    assertThat(java.util.Arrays.stream(counts.rows()).sum())
+        .isEqualTo(input.filter(col("label").isNotNull()).count());
+    assertThat(java.util.Arrays.stream(counts.positives()).sum())
+        .isEqualTo(input.filter(col("label").equalTo(1.0)).count())
+        .isPositive();
+    assertThatThrownBy(
+            () ->
+                ModelFiles.scoreCounts(
+                    model.booster(), XGBoostTrainerTest.FEATURES, input, 0, "nope"))
+        .hasMessageContaining("'nope' is not a numeric column");
+  }
+
   /** [null, x <= e0, e0 < x <= e1, ..., x > e(k-1)] by Spark SQL's comparisons. */
   private static long[] expected(Dataset<Row> scored, String column, double[] edges) {
     Column x = col(column);

@@ -1,0 +1,141 @@
+package dev.plumb.training;
+
+import java.io.ByteArrayInputStream;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import ml.dmlc.xgboost4j.java.Booster;
+import ml.dmlc.xgboost4j.java.XGBoost;
+import ml.dmlc.xgboost4j.java.XGBoostError;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.Row;
+
+/**
+ * Scores a partition's rows with the native booster, as {@link BoosterScorer} does, and instead of
+ * the scored rows returns one row: its distinct scores, highest first ({@code Double.compare}
+ * order: NaN first, -0.0 counted as 0.0, as Spark groups doubles), and per score the rows with a
+ * label and the positives (label equal to 1) among them. What a Spark {@code groupBy(score)} over
+ * the scored rows counts, without a row per input row or a shuffle ({@link
+ * ModelFiles#scoreCounts}).
+ */
+final class ScoreCounter implements FlatMapFunction<Iterator<Row>, ScoreCounter.Counted> {
+
+  /** Distinct scores, highest first, with their labelled rows and positives. */
+  record Counted(double[] scores, long[] rows, long[] positives) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    static final Counted EMPTY = new Counted(new double[0], new long[0], new long[0]);
+
+    /** The two partitions' counts as one. */
+    Counted plus(Counted o) {
+      Object[] m = merge(scores, rows, positives, o.scores, o.rows, o.positives);
+      return new Counted((double[]) m[0], (long[]) m[1], (long[]) m[2]);
+    }
+  }
+
+  private static final long serialVersionUID = 1L;
+  private static final int BATCH = 8192;
+
+  private final byte[] booster;
+  private final int[] featureIndexes;
+  private final int iterationEnd;
+  private final int labelIndex;
+
+  ScoreCounter(byte[] booster, int[] featureIndexes, int iterationEnd, int labelIndex) {
+    this.booster = booster.clone();
+    this.featureIndexes = featureIndexes.clone();
+    this.iterationEnd = iterationEnd;
+    this.labelIndex = labelIndex;
+  }
+
+  @Override
+  public Iterator<Counted> call(Iterator<Row> rows) throws XGBoostError, java.io.IOException {
+    // Per distinct score (its bits): {labelled rows, positives}.
+    HashMap<Long, long[]> counts = new HashMap<>();
+    if (rows.hasNext()) {
+      Booster model = XGBoost.loadModel(new ByteArrayInputStream(booster));
+      try {
+        List<Row> batch = new ArrayList<>(BATCH);
+        while (rows.hasNext()) {
+          batch.clear();
+          while (rows.hasNext() && batch.size() < BATCH) {
+            batch.add(rows.next());
+          }
+          float[][] predictions = Batches.predict(model, batch, featureIndexes, iterationEnd);
+          for (int r = 0; r < batch.size(); r++) {
+            double score = BoosterScorer.scoreOf(predictions[r]);
+            long[] c =
+                counts.computeIfAbsent(
+                    Double.doubleToLongBits(score == 0.0 ? 0.0 : score), k -> new long[2]);
+            Row row = batch.get(r);
+            if (!row.isNullAt(labelIndex)) {
+              c[0]++;
+              if (((Number) row.get(labelIndex)).doubleValue() == 1.0) {
+                c[1]++;
+              }
+            }
+          }
+        }
+      } finally {
+        model.dispose();
+      }
+    }
+    double[] scores = new double[counts.size()];
+    int i = 0;
+    for (long bits : counts.keySet()) {
+      scores[i++] = Double.longBitsToDouble(bits);
+    }
+    // Ascending by Double.compare (NaN last), then read backwards.
+    Arrays.sort(scores);
+    int n = scores.length;
+    double[] byScore = new double[n];
+    long[] labelled = new long[n];
+    long[] positives = new long[n];
+    for (int k = 0; k < n; k++) {
+      double s = scores[n - 1 - k];
+      long[] c = counts.get(Double.doubleToLongBits(s));
+      byScore[k] = s;
+      labelled[k] = c[0];
+      positives[k] = c[1];
+    }
+    return List.of(new Counted(byScore, labelled, positives)).iterator();
+  }
+
+  /**
+   * Merges two partitions' counts, each with its scores distinct and highest first, into one such:
+   * {@code {scores, labelled, positives}}.
+   */
+  private static Object[] merge(
+      double[] s1, long[] n1, long[] p1, double[] s2, long[] n2, long[] p2) {
+    double[] s = new double[s1.length + s2.length];
+    long[] n = new long[s.length];
+    long[] p = new long[s.length];
+    int i = 0;
+    int j = 0;
+    int k = 0;
+    while (i < s1.length || j < s2.length) {
+      int cmp = i == s1.length ? -1 : j == s2.length ? 1 : Double.compare(s1[i], s2[j]);
+      if (cmp >= 0) {
+        s[k] = s1[i];
+        n[k] = n1[i];
+        p[k] = p1[i];
+        i++;
+        if (cmp == 0) {
+          n[k] += n2[j];
+          p[k] += p2[j];
+          j++;
+        }
+      } else {
+        s[k] = s2[j];
+        n[k] = n2[j];
+        p[k] = p2[j];
+        j++;
+      }
+      k++;
+    }
+    return new Object[] {Arrays.copyOf(s, k), Arrays.copyOf(n, k), Arrays.copyOf(p, k)};
+  }
+}
