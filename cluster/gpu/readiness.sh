@@ -7,7 +7,7 @@
 #   cluster/gpu/readiness.sh                       # plumb demo on 20,000 demo rows, local standalone cluster
 #   cluster/gpu/readiness.sh pipeline --conf my.yaml [--set key=value]...   # your own job
 # Settings (environment): MASTER (default: the local standalone cluster, started by
-# cluster/local/standalone.sh), OUT (.plumb/gpu-readiness/<time>), SPARK_SUBMIT (pyspark's, from
+# cluster/local/standalone.sh and stopped at the end if this script started it), OUT (.plumb/gpu-readiness/<time>), SPARK_SUBMIT (pyspark's, from
 # the project venv), PLUMB_JAR (jobs/target/plumb-jobs-*-spark-submit-gpu.jar, built if missing).
 # Needs no GPU. XGBoost trains on the CPU here: its GPU path turns on only with spark.plugins=
 # com.nvidia.spark.SQLPlugin, which explain-only mode does not set.
@@ -37,7 +37,13 @@ DELTA_JARS="$M2/io/delta/delta-spark_2.12/$DELTA_VERSION/delta-spark_2.12-$DELTA
 for j in ${DELTA_JARS//,/ }; do
   [[ -f "$j" ]] || { echo "Cannot find $j (run ./mvnw -B -q package -DskipTests once to resolve Delta $DELTA_VERSION)" >&2; exit 2; }
 done
-MASTER="${MASTER:-$(cluster/local/standalone.sh start)}"
+if [[ -z "${MASTER:-}" ]]; then
+  # The local standalone cluster: stopped again at the end when this script started it.
+  if ! cluster/local/standalone.sh status 2>/dev/null | grep -q '^running'; then
+    trap 'cluster/local/standalone.sh stop >/dev/null 2>&1 || true' EXIT
+  fi
+  MASTER="$(cluster/local/standalone.sh start)"
+fi
 OUT="${OUT:-$ROOT/.plumb/gpu-readiness/$(date -u +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT/events"
 ARGS=("$@")
