@@ -8,7 +8,8 @@
 #   cluster/gpu/readiness.sh pipeline --conf my.yaml [--set key=value]...   # your own job
 # Settings (environment): MASTER (default: the local standalone cluster, started by
 # cluster/local/standalone.sh and stopped at the end if this script started it), OUT
-# (.plumb/gpu-readiness/<time>), SPARK_SUBMIT (pyspark's, from the project venv), PLUMB_JAR (jobs/target/plumb-jobs-*-spark-submit-gpu.jar, built if missing).
+# (.plumb/gpu-readiness/<time>), SPARK_SUBMIT (pyspark's, from the project venv), PLUMB_JAR
+# (jobs/target/plumb-jobs-*-spark-submit-gpu.jar, built if missing).
 # Needs no GPU. XGBoost trains on the CPU here: its GPU path turns on only with spark.plugins=
 # com.nvidia.spark.SQLPlugin, which explain-only mode does not set.
 set -euo pipefail
