@@ -1,5 +1,6 @@
 package dev.plumb.training;
 
+import dev.plumb.features.io.SparkSql;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -150,7 +151,7 @@ public final class ModelFiles {
       int iterationEnd,
       String label) {
     StructType schema = data.schema();
-    int[] indexes = featureIndexes(featureNames, schema);
+    featureIndexes(featureNames, schema);
     if (!Arrays.asList(schema.fieldNames()).contains(label)
         || !(schema.apply(label).dataType() instanceof NumericType)) {
       throw new IllegalArgumentException(
@@ -159,11 +160,18 @@ public final class ModelFiles {
               + "' is not a numeric column of "
               + schema.simpleString());
     }
+    List<String> used = new ArrayList<>(featureNames);
+    used.add(label);
+    Dataset<Row> needed = only(data, used);
     ScoreCounter.Counted all =
-        data
+        needed
             .toJavaRDD()
             .mapPartitions(
-                new ScoreCounter(booster, indexes, iterationEnd, schema.fieldIndex(label)))
+                new ScoreCounter(
+                    booster,
+                    featureIndexes(featureNames, needed.schema()),
+                    iterationEnd,
+                    needed.schema().fieldIndex(label)))
             .collect()
             .stream()
             .reduce(ScoreCounter.Counted.EMPTY, ScoreCounter.Counted::plus);
@@ -205,6 +213,18 @@ public final class ModelFiles {
       double threshold,
       String scoredFlag,
       List<String> flags) {
+    // Checked on the rows as given, then only the columns used are read and carried.
+    featureIndexes(featureNames, data.schema());
+    List<String> used = new ArrayList<>(featureNames);
+    for (String flag : flags) {
+      booleanIndex(data.schema(), flag);
+      used.add(flag);
+    }
+    if (scoredFlag != null) {
+      booleanIndex(data.schema(), scoredFlag);
+      used.add(scoredFlag);
+    }
+    data = only(data, used);
     StructType schema = data.schema();
     List<String> binned = new ArrayList<>(featureEdges.keySet());
     for (String f : binned) {
@@ -266,6 +286,16 @@ public final class ModelFiles {
         total[positivesAt],
         total[total.length - 1],
         flagCounts);
+  }
+
+  /**
+   * {@code data} with only {@code columns}, each once in the order first named: a scan reads no
+   * other column and no other value is copied on the way to the scorer.
+   */
+  private static Dataset<Row> only(Dataset<Row> data, List<String> columns) {
+    return data.select(
+        new java.util.LinkedHashSet<>(columns)
+            .stream().map(SparkSql::column).toArray(org.apache.spark.sql.Column[]::new));
   }
 
   private static int booleanIndex(StructType schema, String column) {
