@@ -102,29 +102,37 @@ public final class FeatureSetBuilder {
   }
 
   /**
-   * Per-feature null counts and split sizes of a built table, in one pass: the statistics of the
-   * manifest.
+   * The aggregations behind {@link #statistics}: rows per split, nulls (or NaN) per feature and all
+   * rows; observed on the rows as they are written, so the statistics take no pass of their own.
    */
-  public Map<String, Object> statistics(Dataset<Row> table, List<String> featureNames) {
+  public List<Column> statisticsAggregations(List<String> featureNames) {
     List<Column> aggs = new ArrayList<>();
     for (String s : List.of(Splits.TRAIN, Splits.VALIDATION, Splits.TEST)) {
       aggs.add(sum(when(col(Splits.COLUMN).equalTo(s), 1L).otherwise(0L)).as("split_" + s));
     }
     for (String f : featureNames) {
-      aggs.add(sum(when(col(f).isNull().or(col(f).isNaN()), 1L).otherwise(0L)).as("null_" + f));
+      Column c = SparkSql.column(f);
+      aggs.add(sum(when(c.isNull().or(c.isNaN()), 1L).otherwise(0L)).as("null_" + f));
     }
     aggs.add(count(lit(1)).as("rows"));
-    Row r = table.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
+    return aggs;
+  }
+
+  /**
+   * Per-feature null counts and split sizes of a built table, the manifest's statistics, from the
+   * values of {@link #statisticsAggregations} (by name).
+   */
+  public Map<String, Object> statistics(Map<String, Object> values, List<String> featureNames) {
     Map<String, Object> splits = new LinkedHashMap<>();
     for (String s : List.of(Splits.TRAIN, Splits.VALIDATION, Splits.TEST)) {
-      splits.put(s, r.getLong(r.fieldIndex("split_" + s)));
+      splits.put(s, ((Number) values.get("split_" + s)).longValue());
     }
     Map<String, Object> nulls = new LinkedHashMap<>();
     for (String f : featureNames) {
-      nulls.put(f, r.getLong(r.fieldIndex("null_" + f)));
+      nulls.put(f, ((Number) values.get("null_" + f)).longValue());
     }
     Map<String, Object> stats = new LinkedHashMap<>();
-    stats.put("rows", r.getLong(r.fieldIndex("rows")));
+    stats.put("rows", ((Number) values.get("rows")).longValue());
     stats.put("split_sizes", splits);
     stats.put("null_counts", nulls);
     return stats;

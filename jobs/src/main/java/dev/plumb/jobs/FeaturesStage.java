@@ -8,6 +8,7 @@ import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Laps;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
+import dev.plumb.features.io.SparkSql;
 import dev.plumb.features.io.Storages;
 import dev.plumb.features.store.FeatureSetManifest;
 import dev.plumb.features.store.FeatureStore;
@@ -16,7 +17,9 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -98,7 +101,15 @@ final class FeaturesStage {
     FeatureSetBuilder builder = new FeatureSetBuilder(spec);
     FeatureSetBuilder.FeatureSet set = builder.build(clean);
     parts.lap("read_and_fit");
+    List<String> featureNames = set.transform().featureNames();
+    // The manifest's statistics are counted on the rows as they are written: no pass of their own.
+    List<Column> statistics = builder.statisticsAggregations(featureNames);
+    Observation written = new Observation("plumb-features-statistics");
     set.table()
+        .observe(
+            written,
+            statistics.get(0),
+            statistics.subList(1, statistics.size()).toArray(new Column[0]))
         .write()
         .format("delta")
         .mode("overwrite")
@@ -107,7 +118,6 @@ final class FeaturesStage {
     store.writeTransform(dir, set.transform());
     parts.lap("write");
     Dataset<Row> stored = spark.read().format("delta").load(FeatureStore.data(dir));
-    List<String> featureNames = set.transform().featureNames();
     Map<String, Double> singleFeatureAuc =
         builder.checkLeakage(
             stored,
@@ -115,8 +125,8 @@ final class FeaturesStage {
             config.number("features.max_single_feature_auc"),
             config.list("features.allow_leaky"));
     parts.lap("leakage_guard");
-    Map<String, Object> stats = builder.statistics(stored, featureNames);
-    parts.lap("statistics");
+    Map<String, Object> stats =
+        builder.statistics(SparkSql.observed(written, "features"), featureNames);
 
     @SuppressWarnings("unchecked")
     Map<String, Object> nulls = (Map<String, Object>) stats.get("null_counts");
