@@ -145,56 +145,29 @@ public final class FeatureSetBuilder {
    *
    * <p>Every feature's ROC-AUC is exact (ties count one half: the Mann-Whitney U over the rows,
    * what {@code BinaryClassificationEvaluator} with {@code numBins = 0} gives) and comes from one
-   * scan of the training split: the rows are unpivoted to (feature, value, label), counted per
-   * distinct value, and each value's positives are credited with the negatives below it by a
-   * running sum per feature. A null or NaN feature value ranks below every other value.
+   * scan of the training split: each partition counts every feature's positives and negatives per
+   * distinct value ({@link SingleFeatureAuc}; above its bound of distinct values, a Spark
+   * aggregation and running sum instead: {@link #aucByAggregation}). A null or NaN feature value
+   * ranks below every other value.
    */
   public Map<String, Double> checkLeakage(
       Dataset<Row> table, List<String> featureNames, double maxAuc, List<String> allowed) {
     Map<String, Double> auc = new LinkedHashMap<>();
     if (!featureNames.isEmpty()) {
-      Column[] pairs = new Column[featureNames.size()];
-      for (int i = 0; i < pairs.length; i++) {
+      Column[] values = new Column[featureNames.size()];
+      for (int i = 0; i < values.length; i++) {
         Column f = SparkSql.column(featureNames.get(i));
-        pairs[i] =
-            struct(
-                lit(i).as("f"),
-                when(f.isNull().or(f.cast("double").isNaN()), lit(-Double.MAX_VALUE))
-                    .otherwise(f.cast("double"))
-                    .as("s"));
+        values[i] =
+            when(f.isNull().or(f.cast("double").isNaN()), lit(-Double.MAX_VALUE))
+                .otherwise(f.cast("double"));
       }
       Column positive = col(spec.labelColumn()).cast("double").gt(0.5);
-      Dataset<Row> counted =
-          table
-              .filter(col(Splits.COLUMN).equalTo(lit(Splits.TRAIN)))
-              .select(positive.as("y"), explode(array(pairs)).as("p"))
-              .groupBy(col("p.f").as("f"), col("p.s").as("s"))
-              .agg(
-                  sum(when(col("y"), 1L).otherwise(0L)).as("pos"),
-                  sum(when(col("y"), 0L).otherwise(1L)).as("neg"));
-      Column negativesBelow =
-          coalesce(
-              sum(col("neg"))
-                  .over(
-                      Window.partitionBy(col("f"))
-                          .orderBy(col("s"))
-                          .rowsBetween(Window.unboundedPreceding(), -1)),
-              lit(0L));
-      List<Row> perFeature =
-          counted
-              .withColumn(
-                  "u",
-                  col("pos").cast("double").multiply(negativesBelow.plus(col("neg").multiply(0.5))))
-              .groupBy(col("f"))
-              .agg(sum(col("u")).as("u"), sum(col("pos")).as("p"), sum(col("neg")).as("n"))
-              .collectAsList();
-      double[] byIndex = new double[featureNames.size()];
-      java.util.Arrays.fill(byIndex, Double.NaN);
-      for (Row r : perFeature) {
-        double p = r.getLong(r.fieldIndex("p"));
-        double n = r.getLong(r.fieldIndex("n"));
-        byIndex[r.getInt(r.fieldIndex("f"))] =
-            p == 0 || n == 0 ? Double.NaN : r.getDouble(r.fieldIndex("u")) / (p * n);
+      Dataset<Row> train = table.filter(col(Splits.COLUMN).equalTo(lit(Splits.TRAIN)));
+      // Counted where the rows are read when every feature's distinct values fit a partition's
+      // table; else the same counts through a Spark aggregation and window.
+      double[] byIndex = SingleFeatureAuc.of(train, positive, values);
+      if (byIndex == null) {
+        byIndex = aucByAggregation(train, positive, values);
       }
       for (int i = 0; i < byIndex.length; i++) {
         auc.put(featureNames.get(i), byIndex[i]);
@@ -219,6 +192,50 @@ public final class FeatureSetBuilder {
           "drop the feature, or accept it explicitly with features.allow_leaky=<name>");
     }
     return auc;
+  }
+
+  /**
+   * {@link SingleFeatureAuc}'s values through Spark: the rows unpivoted to (feature, value, label),
+   * counted per distinct value, and each value's positives credited with the negatives below it by
+   * a running sum per feature.
+   */
+  static double[] aucByAggregation(Dataset<Row> train, Column positive, Column[] values) {
+    Column[] pairs = new Column[values.length];
+    for (int i = 0; i < pairs.length; i++) {
+      pairs[i] = struct(lit(i).as("f"), values[i].as("s"));
+    }
+    Dataset<Row> counted =
+        train
+            .select(positive.as("y"), explode(array(pairs)).as("p"))
+            .groupBy(col("p.f").as("f"), col("p.s").as("s"))
+            .agg(
+                sum(when(col("y"), 1L).otherwise(0L)).as("pos"),
+                sum(when(col("y"), 0L).otherwise(1L)).as("neg"));
+    Column negativesBelow =
+        coalesce(
+            sum(col("neg"))
+                .over(
+                    Window.partitionBy(col("f"))
+                        .orderBy(col("s"))
+                        .rowsBetween(Window.unboundedPreceding(), -1)),
+            lit(0L));
+    List<Row> perFeature =
+        counted
+            .withColumn(
+                "u",
+                col("pos").cast("double").multiply(negativesBelow.plus(col("neg").multiply(0.5))))
+            .groupBy(col("f"))
+            .agg(sum(col("u")).as("u"), sum(col("pos")).as("p"), sum(col("neg")).as("n"))
+            .collectAsList();
+    double[] byIndex = new double[values.length];
+    java.util.Arrays.fill(byIndex, Double.NaN);
+    for (Row r : perFeature) {
+      double p = r.getLong(r.fieldIndex("p"));
+      double n = r.getLong(r.fieldIndex("n"));
+      byIndex[r.getInt(r.fieldIndex("f"))] =
+          p == 0 || n == 0 ? Double.NaN : r.getDouble(r.fieldIndex("u")) / (p * n);
+    }
+    return byIndex;
   }
 
   /** A built feature set: the table and the transform fitted on its training split. */

@@ -207,6 +207,32 @@ class FeatureSetBuilderTest {
   }
 
   @Test
+  void countingPerPartitionGivesTheAggregationsRocAucAndStepsAsideAboveItsBound(
+      SparkSession spark) {
+    // Five partitions; -0.0 next to 0.0 (one value to Spark), null labels (negatives), a
+    // continuous feature with thousands of distinct values.
+    Dataset<Row> rows =
+        spark
+            .range(0, 20_000, 1, 5)
+            .selectExpr(
+                "case when id % 17 = 0 then null else cast(pmod(xxhash64(id, 3), 10) < 3 as double)"
+                    + " end as label",
+                "case when id % 3 = 0 then -0.0 when id % 3 = 1 then 0.0 else 1.0 end as signed",
+                "cast(pmod(xxhash64(id, 4), 5000) as double) / 7 + cast(label as double) as wide");
+    org.apache.spark.sql.Column positive = col("label").cast("double").gt(0.5);
+    org.apache.spark.sql.Column[] values = {col("signed"), col("wide")};
+    double[] counted = SingleFeatureAuc.of(rows, positive, values);
+    double[] aggregated = FeatureSetBuilder.aucByAggregation(rows, positive, values);
+    assertThat(counted).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      assertThat(counted[i]).as("feature %d", i).isCloseTo(aggregated[i], within(1e-12));
+    }
+    assertThat(counted[1]).isGreaterThan(0.53);
+    // Fewer distinct values allowed than the wide feature has in a partition: the caller's path.
+    assertThat(SingleFeatureAuc.of(rows, positive, values, 100)).isNull();
+  }
+
+  @Test
   void fingerprintsChangeWithAnyFile() {
     DataFingerprint a =
         DataFingerprint.ofFiles(
