@@ -21,7 +21,7 @@ import org.apache.spark.sql.catalyst.InternalRow;
 final class SingleFeatureAuc {
 
   /** Distinct values of one feature in one partition above which the Spark path is taken. */
-  static final int MAX_DISTINCT = 1 << 20;
+  static final int MAX_DISTINCT = 1 << 18;
 
   private SingleFeatureAuc() {}
 
