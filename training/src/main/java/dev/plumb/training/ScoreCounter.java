@@ -2,7 +2,6 @@ package dev.plumb.training;
 
 import java.io.ByteArrayInputStream;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -57,31 +56,30 @@ final class ScoreCounter implements FlatMapFunction<Iterator<Row>, ScoreCounter.
     HashMap<Long, long[]> counts = new HashMap<>();
     if (rows.hasNext()) {
       Booster model = XGBoost.loadModel(new ByteArrayInputStream(booster));
-      try {
-        List<Row> batch = new ArrayList<>(BATCH);
-        while (rows.hasNext()) {
-          batch.clear();
-          while (rows.hasNext() && batch.size() < BATCH) {
-            batch.add(rows.next());
-          }
-          float[][] predictions = Batches.predict(model, batch, featureIndexes, iterationEnd);
-          for (int r = 0; r < batch.size(); r++) {
-            double score = BoosterScorer.scoreOf(predictions[r]);
-            long[] c =
-                counts.computeIfAbsent(
-                    Double.doubleToLongBits(score == 0.0 ? 0.0 : score), k -> new long[2]);
-            Row row = batch.get(r);
-            if (!row.isNullAt(labelIndex)) {
-              c[0]++;
-              if (((Number) row.get(labelIndex)).doubleValue() == 1.0) {
-                c[1]++;
-              }
-            }
-          }
-        }
-      } finally {
-        model.dispose();
-      }
+      Iterator<Row> none =
+          Batches.map(
+              rows,
+              BATCH,
+              batch -> {
+                float[][] predictions = Batches.predict(model, batch, featureIndexes, iterationEnd);
+                for (int r = 0; r < batch.size(); r++) {
+                  double score = BoosterScorer.scoreOf(predictions[r]);
+                  long[] c =
+                      counts.computeIfAbsent(
+                          Double.doubleToLongBits(score == 0.0 ? 0.0 : score), k -> new long[2]);
+                  Row row = batch.get(r);
+                  if (!row.isNullAt(labelIndex)) {
+                    c[0]++;
+                    if (((Number) row.get(labelIndex)).doubleValue() == 1.0) {
+                      c[1]++;
+                    }
+                  }
+                }
+                return List.of();
+              },
+              model::dispose);
+      // Every batch is counted and none gives a row: one call runs the partition through.
+      none.hasNext();
     }
     double[] scores = new double[counts.size()];
     int i = 0;
