@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.util.QuantileSummaries;
 
 /**
  * Population stability index per feature between a reference (the training data) and a target (the
@@ -93,7 +94,7 @@ public final class Drift {
     for (int i = 1; i < bins; i++) {
       probs[i - 1] = (double) i / bins;
     }
-    double[][] q = numeric.stat().approxQuantile(features.toArray(String[]::new), probs, 1e-3);
+    double[][] q = approxQuantiles(numeric, probs, 1e-3);
     Map<String, double[]> cuts = new LinkedHashMap<>();
     for (int i = 0; i < features.size(); i++) {
       TreeSet<Double> distinct = new TreeSet<>();
@@ -103,6 +104,75 @@ public final class Drift {
       cuts.put(features.get(i), distinct.stream().mapToDouble(Double::doubleValue).toArray());
     }
     return new Bins(cuts);
+  }
+
+  /**
+   * Per column of {@code numeric} (doubles), the quantiles at {@code probs} within {@code
+   * relativeError} of rank, as {@code DataFrameStatFunctions.approxQuantile} gives them (the same
+   * Greenwald-Khanna summaries, nulls and NaN left out, an empty array for a column with no value),
+   * but the same on every run: Spark folds the partitions' summaries in the order their tasks end,
+   * and a merged summary depends on that order, so the edges of one sample could differ between two
+   * runs. Here each partition's summary comes back to the driver and they are merged in partition
+   * order.
+   */
+  static double[][] approxQuantiles(Dataset<Row> numeric, double[] probs, double relativeError) {
+    int columns = numeric.columns().length;
+    List<QuantileSummaries[]> parts =
+        numeric
+            .javaRDD()
+            .mapPartitions(
+                rows -> {
+                  QuantileSummaries[] s = emptySummaries(columns, relativeError);
+                  while (rows.hasNext()) {
+                    Row row = rows.next();
+                    for (int i = 0; i < columns; i++) {
+                      if (!row.isNullAt(i)) {
+                        double v = row.getDouble(i);
+                        if (!Double.isNaN(v)) {
+                          s[i] = s[i].insert(v);
+                        }
+                      }
+                    }
+                  }
+                  for (int i = 0; i < columns; i++) {
+                    s[i] = s[i].compress();
+                  }
+                  return List.<QuantileSummaries[]>of(s).iterator();
+                })
+            .collect();
+    QuantileSummaries[] merged = emptySummaries(columns, relativeError);
+    for (QuantileSummaries[] part : parts) {
+      for (int i = 0; i < columns; i++) {
+        merged[i] = merged[i].compress().merge(part[i]);
+      }
+    }
+    double[][] q = new double[columns][];
+    for (int i = 0; i < columns; i++) {
+      QuantileSummaries s = merged[i].compress();
+      if (s.count() == 0) {
+        q[i] = new double[0];
+        continue;
+      }
+      q[i] = new double[probs.length];
+      for (int j = 0; j < probs.length; j++) {
+        q[i][j] = (Double) s.query(probs[j]).get();
+      }
+    }
+    return q;
+  }
+
+  private static QuantileSummaries[] emptySummaries(int columns, double relativeError) {
+    QuantileSummaries[] s = new QuantileSummaries[columns];
+    for (int i = 0; i < columns; i++) {
+      s[i] =
+          new QuantileSummaries(
+              QuantileSummaries.defaultCompressThreshold(),
+              relativeError,
+              QuantileSummaries.$lessinit$greater$default$3(),
+              0L,
+              false);
+    }
+    return s;
   }
 
   /**

@@ -53,6 +53,71 @@ class DriftAndBehaviourTest {
     assertThat(Drift.psi(ref, ref).get("x")).isZero();
   }
 
+  /**
+   * 128 partitions of 2,000 rows: x 64 copies each of 4,000 continuous values, y with nulls and
+   * NaN; partition p sleeps.
+   */
+  static Dataset<Row> slowPartitions(SparkSession spark, boolean slowest, boolean lastFirst) {
+    org.apache.spark.sql.types.StructType schema =
+        new org.apache.spark.sql.types.StructType().add("x", "double").add("y", "double");
+    org.apache.spark.api.java.JavaRDD<Row> rows =
+        spark
+            .range(0, 256_000, 1, 128)
+            .toDF("id")
+            .selectExpr(
+                "abs(xxhash64(id % 4000)) / 1e15 as x",
+                "if(id % 7 = 0, null, if(id % 11 = 0, double('NaN'), randn(6))) as y")
+            .javaRDD()
+            .mapPartitionsWithIndex(
+                (p, it) -> {
+                  Thread.sleep(slowest ? 1L * (lastFirst ? 127 - p : p) : 0L);
+                  return it;
+                },
+                true);
+    return spark.createDataFrame(rows, schema);
+  }
+
+  @Test
+  void quantileEdgesDoNotDependOnTheOrderInWhichPartitionsFinish(SparkSession spark) {
+    // Spark's approxQuantile folds the partitions' summaries in the order their tasks end; Plumb's
+    // edges merge them in partition order, so two runs whose partitions end in opposite orders
+    // give the same cuts, each within the relative error (1e-3 of rank) of the exact quantile.
+    double[] probs = new double[99];
+    for (int j = 0; j < probs.length; j++) {
+      probs[j] = (j + 1) / 100.0;
+    }
+    double[][] first = Drift.approxQuantiles(slowPartitions(spark, true, false), probs, 1e-3);
+    double[][] second = Drift.approxQuantiles(slowPartitions(spark, true, true), probs, 1e-3);
+    assertThat(second[0]).containsExactly(first[0]);
+    assertThat(second[1]).containsExactly(first[1]);
+    List<Row> all = slowPartitions(spark, false, false).collectAsList();
+    for (int c = 0; c < 2; c++) {
+      List<Double> values = new ArrayList<>();
+      for (Row r : all) {
+        if (!r.isNullAt(c) && !Double.isNaN(r.getDouble(c))) {
+          values.add(r.getDouble(c));
+        }
+      }
+      values.sort(Double::compare);
+      int n = values.size();
+      assertThat(n).isEqualTo(c == 0 ? 256_000 : 256_000 - 36_572 - 19_948);
+      for (int j = 0; j < probs.length; j++) {
+        double q = first[c][j];
+        int below = 0;
+        int atMost = 0;
+        for (double v : values) {
+          below += v < q ? 1 : 0;
+          atMost += v <= q ? 1 : 0;
+        }
+        double target = probs[j] * n;
+        assertThat(target).isBetween(below - 1e-3 * n - 1, atMost + 1e-3 * n + 1);
+      }
+    }
+    // A column with no value gives no quantile, as approxQuantile does.
+    Dataset<Row> empty = spark.range(10).selectExpr("cast(null as double) as z");
+    assertThat(Drift.approxQuantiles(empty, probs, 1e-3)[0]).isEmpty();
+  }
+
   @Test
   void sharesPutNullsNanEdgesAndInfinitiesInTheirBins(SparkSession spark) {
     // Bins of cuts 25, 50, 75: null | x <= 25 | 25 < x <= 50 | 50 < x <= 75 | x > 75 (NaN above
