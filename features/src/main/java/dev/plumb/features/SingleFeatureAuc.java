@@ -95,36 +95,10 @@ final class SingleFeatureAuc {
 
     /** Both partitions' counts, merged by value. */
     Counted plus(Counted o) {
-      double[] v = new double[values.length + o.values.length];
-      long[] p = new long[v.length];
-      long[] n = new long[v.length];
-      int i = 0;
-      int j = 0;
-      int k = 0;
-      while (i < values.length || j < o.values.length) {
-        int cmp =
-            i == values.length
-                ? 1
-                : j == o.values.length ? -1 : Double.compare(values[i], o.values[j]);
-        if (cmp <= 0) {
-          v[k] = values[i];
-          p[k] = pos[i];
-          n[k] = neg[i];
-          i++;
-          if (cmp == 0) {
-            p[k] += o.pos[j];
-            n[k] += o.neg[j];
-            j++;
-          }
-        } else {
-          v[k] = o.values[j];
-          p[k] = o.pos[j];
-          n[k] = o.neg[j];
-          j++;
-        }
-        k++;
-      }
-      return new Counted(Arrays.copyOf(v, k), Arrays.copyOf(p, k), Arrays.copyOf(n, k));
+      DistinctCounts m =
+          new DistinctCounts(values, pos, neg)
+              .mergedAscending(new DistinctCounts(o.values, o.pos, o.neg));
+      return new Counted(m.values(), m.first(), m.second());
     }
 
     /** U / (P * N): each value's positives credited with the negatives below it, ties half. */

@@ -1,5 +1,6 @@
 package dev.plumb.training;
 
+import dev.plumb.features.DistinctCounts;
 import java.io.ByteArrayInputStream;
 import java.io.Serializable;
 import java.util.Arrays;
@@ -30,8 +31,10 @@ final class ScoreCounter implements FlatMapFunction<Iterator<Row>, ScoreCounter.
 
     /** The two partitions' counts as one. */
     Counted plus(Counted o) {
-      Object[] m = merge(scores, rows, positives, o.scores, o.rows, o.positives);
-      return new Counted((double[]) m[0], (long[]) m[1], (long[]) m[2]);
+      DistinctCounts m =
+          new DistinctCounts(scores, rows, positives)
+              .mergedDescending(new DistinctCounts(o.scores, o.rows, o.positives));
+      return new Counted(m.values(), m.first(), m.second());
     }
   }
 
@@ -100,40 +103,5 @@ final class ScoreCounter implements FlatMapFunction<Iterator<Row>, ScoreCounter.
       positives[k] = c[1];
     }
     return List.of(new Counted(byScore, labelled, positives)).iterator();
-  }
-
-  /**
-   * Merges two partitions' counts, each with its scores distinct and highest first, into one such:
-   * {@code {scores, labelled, positives}}.
-   */
-  private static Object[] merge(
-      double[] s1, long[] n1, long[] p1, double[] s2, long[] n2, long[] p2) {
-    double[] s = new double[s1.length + s2.length];
-    long[] n = new long[s.length];
-    long[] p = new long[s.length];
-    int i = 0;
-    int j = 0;
-    int k = 0;
-    while (i < s1.length || j < s2.length) {
-      int cmp = i == s1.length ? -1 : j == s2.length ? 1 : Double.compare(s1[i], s2[j]);
-      if (cmp >= 0) {
-        s[k] = s1[i];
-        n[k] = n1[i];
-        p[k] = p1[i];
-        i++;
-        if (cmp == 0) {
-          n[k] += n2[j];
-          p[k] += p2[j];
-          j++;
-        }
-      } else {
-        s[k] = s2[j];
-        n[k] = n2[j];
-        p[k] = p2[j];
-        j++;
-      }
-      k++;
-    }
-    return new Object[] {Arrays.copyOf(s, k), Arrays.copyOf(n, k), Arrays.copyOf(p, k)};
   }
 }
