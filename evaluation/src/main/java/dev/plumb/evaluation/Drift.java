@@ -7,14 +7,17 @@ import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.util.QuantileSummaries;
+import scala.Tuple2;
 
 /**
  * Population stability index per feature between a reference (the training data) and a target (the
@@ -107,21 +110,31 @@ public final class Drift {
   }
 
   /**
+   * Partitions whose quantile summaries are merged on one executor, in partition order, before the
+   * driver merges those merges: the driver holds at most this many summaries per group, and a
+   * summary of few rows is about as large as its rows (a 10,000-partition input would otherwise
+   * bring nearly every sampled value to the driver).
+   */
+  static final int MERGE_FAN_IN = 64;
+
+  /**
    * Per column of {@code numeric} (doubles), the quantiles at {@code probs} within {@code
    * relativeError} of rank, as {@code DataFrameStatFunctions.approxQuantile} gives them (the same
    * Greenwald-Khanna summaries, nulls and NaN left out, an empty array for a column with no value),
    * but the same on every run: Spark folds the partitions' summaries in the order their tasks end,
    * and a merged summary depends on that order, so the edges of one sample could differ between two
-   * runs. Here each partition's summary comes back to the driver and they are merged in partition
-   * order.
+   * runs. Here the partitions' summaries are merged in partition order: up to {@value
+   * #MERGE_FAN_IN} partitions on the driver directly, else in groups of {@value #MERGE_FAN_IN}
+   * consecutive partitions on the executors (each group sorted by partition before its merge), then
+   * the groups in order on the driver.
    */
   static double[][] approxQuantiles(Dataset<Row> numeric, double[] probs, double relativeError) {
     int columns = numeric.columns().length;
-    List<QuantileSummaries[]> parts =
+    JavaRDD<Tuple2<Integer, Tuple2<Integer, QuantileSummaries[]>>> perPartition =
         numeric
             .javaRDD()
-            .mapPartitions(
-                rows -> {
+            .mapPartitionsWithIndex(
+                (index, rows) -> {
                   QuantileSummaries[] s = emptySummaries(columns, relativeError);
                   while (rows.hasNext()) {
                     Row row = rows.next();
@@ -137,18 +150,40 @@ public final class Drift {
                   for (int i = 0; i < columns; i++) {
                     s[i] = s[i].compress();
                   }
-                  return List.<QuantileSummaries[]>of(s).iterator();
-                })
-            .collect();
-    QuantileSummaries[] merged = emptySummaries(columns, relativeError);
-    for (QuantileSummaries[] part : parts) {
-      for (int i = 0; i < columns; i++) {
-        merged[i] = merged[i].compress().merge(part[i]);
-      }
+                  return List.of(new Tuple2<>(index / MERGE_FAN_IN, new Tuple2<>(index, s)))
+                      .iterator();
+                },
+                true);
+    List<Tuple2<Integer, Tuple2<Integer, QuantileSummaries[]>>> parts;
+    if (perPartition.getNumPartitions() <= MERGE_FAN_IN) {
+      parts = perPartition.collect();
+    } else {
+      int groups = (perPartition.getNumPartitions() + MERGE_FAN_IN - 1) / MERGE_FAN_IN;
+      parts =
+          perPartition
+              .mapToPair(t -> t)
+              .groupByKey(groups)
+              .map(
+                  g -> {
+                    List<Tuple2<Integer, QuantileSummaries[]>> inGroup = new ArrayList<>();
+                    g._2().forEach(inGroup::add);
+                    inGroup.sort(Comparator.comparing(Tuple2::_1));
+                    return new Tuple2<>(
+                        g._1(),
+                        new Tuple2<>(
+                            inGroup.get(0)._1(),
+                            mergedInOrder(inGroup, columns, relativeError)
+                                .toArray(new QuantileSummaries[0])));
+                  })
+              .collect();
     }
+    List<Tuple2<Integer, QuantileSummaries[]>> ordered = new ArrayList<>();
+    parts.forEach(t -> ordered.add(t._2()));
+    ordered.sort(Comparator.comparing(Tuple2::_1));
+    List<QuantileSummaries> merged = mergedInOrder(ordered, columns, relativeError);
     double[][] q = new double[columns][];
     for (int i = 0; i < columns; i++) {
-      QuantileSummaries s = merged[i].compress();
+      QuantileSummaries s = merged.get(i);
       if (s.count() == 0) {
         q[i] = new double[0];
         continue;
@@ -159,6 +194,22 @@ public final class Drift {
       }
     }
     return q;
+  }
+
+  /** Per column, the summaries of {@code parts} merged in their order, compressed. */
+  private static List<QuantileSummaries> mergedInOrder(
+      List<Tuple2<Integer, QuantileSummaries[]>> parts, int columns, double relativeError) {
+    QuantileSummaries[] merged = emptySummaries(columns, relativeError);
+    for (Tuple2<Integer, QuantileSummaries[]> part : parts) {
+      for (int i = 0; i < columns; i++) {
+        merged[i] = merged[i].compress().merge(part._2()[i]);
+      }
+    }
+    List<QuantileSummaries> out = new ArrayList<>();
+    for (QuantileSummaries s : merged) {
+      out.add(s.compress());
+    }
+    return out;
   }
 
   private static QuantileSummaries[] emptySummaries(int columns, double relativeError) {
