@@ -115,7 +115,7 @@ public final class Drift {
    * summary of few rows is about as large as its rows (a 10,000-partition input would otherwise
    * bring nearly every sampled value to the driver).
    */
-  static final int MERGE_FAN_IN = 64;
+  static final int MERGE_FAN_IN = 16;
 
   /**
    * Per column of {@code numeric} (doubles), the quantiles at {@code probs} within {@code
