@@ -27,8 +27,10 @@ import org.apache.spark.storage.StorageLevel;
  * the model's {@link Scorer}: perturbation (noise on numeric features: how often the predicted
  * class flips, how far the probability moves), invariance (setting a sensitive column to each
  * configured value must not move the probability beyond a tolerance) and directional expectations
- * (raising a feature must not lower the probability: violation rate). Names of the results are
- * {@code behaviour.<test>[.<column>].<measure>}.
+ * (raising a feature must not lower the probability: violation rate). Every changed copy of the
+ * sample (one per perturbation, invariance value and directional feature) is re-scored in one job
+ * and compared with its base scores in one aggregation. Names of the results are {@code
+ * behaviour.<test>[.<column>].<measure>}.
  */
 final class Behaviour {
 
@@ -83,6 +85,7 @@ final class Behaviour {
         scorer.score(input).withColumnRenamed(score, BASE).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       out.put("behaviour.rows", (double) base.count());
+      List<Variant> variants = new ArrayList<>();
       if (spec.perturbation() != null) {
         EvalSpec.Perturbation pt = spec.perturbation();
         Row sd =
@@ -101,7 +104,26 @@ final class Behaviour {
               noisy.withColumn(
                   f, col(f).cast("double").plus(noise(key, f, seed).multiply(pt.scale() * s)));
         }
-        Row r = compare(scorer.score(noisy), score, threshold, 0, false);
+        variants.add(new Variant(noisy, 0, false));
+      }
+      if (spec.invariance() != null) {
+        EvalSpec.Invariance inv = spec.invariance();
+        for (double v : inv.values()) {
+          variants.add(new Variant(base.withColumn(inv.column(), lit(v)), inv.tolerance(), false));
+        }
+      }
+      for (EvalSpec.Directional d : spec.directional()) {
+        variants.add(
+            new Variant(
+                base.withColumn(d.feature(), col(d.feature()).cast("double").plus(d.delta())),
+                d.tolerance(),
+                true));
+      }
+      // Every variant re-scored in one job and compared per variant in one aggregation.
+      List<Row> compared = compare(variants, scorer, score, threshold);
+      int k = 0;
+      if (spec.perturbation() != null) {
+        Row r = compared.get(k++);
         out.put("behaviour.perturbation.flip_rate", rate(r, 1));
         out.put("behaviour.perturbation.mean_abs_change", r.getDouble(2));
         out.put("behaviour.perturbation.max_abs_change", r.getDouble(3));
@@ -111,9 +133,8 @@ final class Behaviour {
         double worstRate = 0;
         double worstMax = 0;
         double sumMean = 0;
-        for (double v : inv.values()) {
-          Dataset<Row> changed = base.withColumn(inv.column(), lit(v));
-          Row r = compare(scorer.score(changed), score, threshold, inv.tolerance(), false);
+        for (int i = 0; i < inv.values().size(); i++) {
+          Row r = compared.get(k++);
           worstRate = Math.max(worstRate, rate(r, 4));
           worstMax = Math.max(worstMax, r.getDouble(3));
           sumMean += r.getDouble(2);
@@ -124,9 +145,7 @@ final class Behaviour {
         out.put(p + ".max_abs_change", worstMax);
       }
       for (EvalSpec.Directional d : spec.directional()) {
-        Dataset<Row> raised =
-            base.withColumn(d.feature(), col(d.feature()).cast("double").plus(d.delta()));
-        Row r = compare(scorer.score(raised), score, threshold, d.tolerance(), true);
+        Row r = compared.get(k++);
         String p = "behaviour.directional." + d.feature();
         out.put(p + ".violation_rate", rate(r, 4));
         out.put(p + ".mean_change", r.getDouble(5));
@@ -143,17 +162,45 @@ final class Behaviour {
   }
 
   /**
-   * Compares re-scored rows with their base scores: count, flips at the threshold, mean and max
-   * absolute change, violations (a drop below -tolerance when directional, else |change| above
-   * tolerance), mean signed change.
+   * Rows with a feature changed, compared with their base scores: a violation is a drop below
+   * -tolerance when {@code drop}, else an absolute change above tolerance.
    */
-  private static Row compare(
-      Dataset<Row> rescored, String score, double threshold, double tolerance, boolean drop) {
+  private record Variant(Dataset<Row> rows, double tolerance, boolean drop) {}
+
+  private static final String VARIANT = "_plumb_variant";
+
+  /**
+   * Re-scores every variant's rows in one job and compares them with their base scores, per variant
+   * in the order given: count, flips at the threshold, mean and max absolute change, violations,
+   * mean signed change (zeros for a variant with no rows).
+   */
+  private static List<Row> compare(
+      List<Variant> variants, Scorer scorer, String score, double threshold) {
+    if (variants.isEmpty()) {
+      return List.of();
+    }
+    Dataset<Row> all = null;
     Column change = col(score).minus(col(BASE));
+    Column violation = null;
+    for (int v = 0; v < variants.size(); v++) {
+      Variant variant = variants.get(v);
+      Dataset<Row> tagged = variant.rows().withColumn(VARIANT, lit(v));
+      // The union widens a column one variant changed (to double) in the others as well, as
+      // scoring reads every feature as a float either way.
+      all = all == null ? tagged : all.unionByName(tagged);
+      Column broken =
+          variant.drop() ? change.lt(-variant.tolerance()) : abs(change).gt(variant.tolerance());
+      violation =
+          violation == null
+              ? when(col(VARIANT).equalTo(v), broken)
+              : violation.when(col(VARIANT).equalTo(v), broken);
+    }
     Column flip = col(score).geq(threshold).notEqual(col(BASE).geq(threshold));
-    Column violation = drop ? change.lt(-tolerance) : abs(change).gt(tolerance);
-    Row r =
-        rescored
+    Map<Integer, Row> byVariant = new LinkedHashMap<>();
+    for (Row r :
+        scorer
+            .score(all)
+            .groupBy(col(VARIANT))
             .agg(
                 count(lit(1)),
                 sum(when(flip, 1L).otherwise(0L)),
@@ -161,10 +208,23 @@ final class Behaviour {
                 max(abs(change)),
                 sum(when(violation, 1L).otherwise(0L)),
                 avg(change))
-            .first();
-    if (r.getLong(0) == 0) {
-      return org.apache.spark.sql.RowFactory.create(0L, 0L, 0.0, 0.0, 0L, 0.0);
+            .collectAsList()) {
+      byVariant.put(
+          r.getInt(0),
+          org.apache.spark.sql.RowFactory.create(
+              r.getLong(1),
+              r.getLong(2),
+              r.getDouble(3),
+              r.getDouble(4),
+              r.getLong(5),
+              r.getDouble(6)));
     }
-    return r;
+    List<Row> out = new ArrayList<>();
+    for (int v = 0; v < variants.size(); v++) {
+      out.add(
+          byVariant.getOrDefault(
+              v, org.apache.spark.sql.RowFactory.create(0L, 0L, 0.0, 0.0, 0L, 0.0)));
+    }
+    return out;
   }
 }

@@ -269,4 +269,76 @@ class DriftAndBehaviourTest {
                         10, null, new EvalSpec.Invariance("nope", List.of(1.0), 0), List.of())))
         .hasMessageContaining("Cannot evaluate: the spec's column 'nope' is missing");
   }
+
+  static double sigmoid(double x) {
+    return 1 / (1 + Math.exp(-(x / 10 - 5)));
+  }
+
+  @Test
+  void everyTestReScoredInOneJobGivesWhatEachTestGivesAloneAndByHand(SparkSession spark) {
+    // All four kinds in one run (re-scored together, compared per variant): invariance of x at 10
+    // and 90, directional on x (rising) and on id (ignored by the scorer, a long widened to double
+    // for the others), perturbation of x. Each equals its test run alone, and the invariance and
+    // directional values equal the ones computed here from the fixture (x = i % 100).
+    EvalSpec.Perturbation perturbation = new EvalSpec.Perturbation(List.of("x"), 0.1);
+    EvalSpec.Invariance invariance = new EvalSpec.Invariance("x", List.of(10.0, 90.0), 0.01);
+    List<EvalSpec.Directional> directional =
+        List.of(new EvalSpec.Directional("x", 5, 1e-9), new EvalSpec.Directional("id", 1, 1e-9));
+    Map<String, Double> all =
+        run(spark, RISING, new EvalSpec.Behaviour(100_000, perturbation, invariance, directional))
+            .metrics();
+    Map<String, Double> alone = new java.util.HashMap<>();
+    alone.putAll(
+        run(spark, RISING, new EvalSpec.Behaviour(100_000, perturbation, null, List.of()))
+            .metrics());
+    alone.putAll(
+        run(spark, RISING, new EvalSpec.Behaviour(100_000, null, invariance, List.of())).metrics());
+    for (EvalSpec.Directional d : directional) {
+      alone.putAll(
+          run(spark, RISING, new EvalSpec.Behaviour(100_000, null, null, List.of(d))).metrics());
+    }
+    Map<String, Double> fused = new java.util.TreeMap<>();
+    all.forEach(
+        (k, v) -> {
+          if (k.startsWith("behaviour.")) {
+            fused.put(k, v);
+          }
+        });
+    assertThat(fused).hasSize(11);
+    for (Map.Entry<String, Double> e : fused.entrySet()) {
+      assertThat(e.getValue()).as(e.getKey()).isEqualTo(alone.get(e.getKey()));
+    }
+
+    double worstRate = 0;
+    double worstMax = 0;
+    double sumMean = 0;
+    for (double v : List.of(10.0, 90.0)) {
+      long violations = 0;
+      double sumAbs = 0;
+      double max = 0;
+      for (int i = 0; i < 1000; i++) {
+        double change = Math.abs(sigmoid(v) - sigmoid(i % 100));
+        violations += change > 0.01 ? 1 : 0;
+        sumAbs += change;
+        max = Math.max(max, change);
+      }
+      worstRate = Math.max(worstRate, violations / 1000.0);
+      worstMax = Math.max(worstMax, max);
+      sumMean += sumAbs / 1000;
+    }
+    assertThat(fused.get("behaviour.invariance.x.violation_rate")).isEqualTo(worstRate);
+    assertThat(fused.get("behaviour.invariance.x.max_abs_change"))
+        .isCloseTo(worstMax, within(1e-12));
+    assertThat(fused.get("behaviour.invariance.x.mean_abs_change"))
+        .isCloseTo(sumMean / 2, within(1e-12));
+    double rise = 0;
+    for (int i = 0; i < 1000; i++) {
+      rise += sigmoid(i % 100 + 5) - sigmoid(i % 100);
+    }
+    assertThat(fused.get("behaviour.directional.x.violation_rate")).isZero();
+    assertThat(fused.get("behaviour.directional.x.mean_change"))
+        .isCloseTo(rise / 1000, within(1e-12));
+    assertThat(fused.get("behaviour.directional.id.violation_rate")).isZero();
+    assertThat(fused.get("behaviour.directional.id.mean_change")).isZero();
+  }
 }
