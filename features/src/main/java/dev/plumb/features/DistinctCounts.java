@@ -16,6 +16,10 @@ import java.util.Arrays;
 public record DistinctCounts(double[] values, long[] first, long[] second) implements Serializable {
   private static final long serialVersionUID = 1L;
 
+  /** No value: what either merge starts from. */
+  public static final DistinctCounts EMPTY =
+      new DistinctCounts(new double[0], new long[0], new long[0]);
+
   /** Both sides' counts by value, both sides (and the result) ascending. */
   public DistinctCounts mergedAscending(DistinctCounts o) {
     return merge(o, 1);

@@ -1,6 +1,5 @@
 package dev.plumb.features;
 
-import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -40,7 +39,7 @@ final class SingleFeatureAuc {
     cols[0] = positive;
     System.arraycopy(values, 0, cols, 1, values.length);
     int features = values.length;
-    List<Counted[]> parts =
+    List<DistinctCounts[]> parts =
         rows.select(cols)
             .queryExecution()
             .toRdd()
@@ -52,20 +51,20 @@ final class SingleFeatureAuc {
             .collect();
     double[] auc = new double[features];
     for (int f = 0; f < features; f++) {
-      Counted all = Counted.EMPTY;
-      for (Counted[] part : parts) {
+      DistinctCounts all = DistinctCounts.EMPTY;
+      for (DistinctCounts[] part : parts) {
         if (part == null) {
           return null;
         }
-        all = all.plus(part[f]);
+        all = all.mergedAscending(part[f]);
       }
-      auc[f] = all.auc();
+      auc[f] = auc(all);
     }
     return auc;
   }
 
   /** One partition's counts per feature; null when a feature has too many distinct values. */
-  private static Counted[] count(Iterator<InternalRow> it, int features, int maxDistinct) {
+  private static DistinctCounts[] count(Iterator<InternalRow> it, int features, int maxDistinct) {
     Table[] tables = new Table[features];
     for (int f = 0; f < features; f++) {
       tables[f] = new Table(maxDistinct);
@@ -81,40 +80,32 @@ final class SingleFeatureAuc {
         }
       }
     }
-    Counted[] out = new Counted[features];
+    DistinctCounts[] out = new DistinctCounts[features];
     for (int f = 0; f < features; f++) {
       out[f] = tables[f].sorted();
     }
     return out;
   }
 
-  /** Distinct values ascending with their positive and negative rows. */
-  record Counted(double[] values, long[] pos, long[] neg) implements Serializable {
-    private static final long serialVersionUID = 1L;
-    static final Counted EMPTY = new Counted(new double[0], new long[0], new long[0]);
-
-    /** Both partitions' counts, merged by value. */
-    Counted plus(Counted o) {
-      DistinctCounts m =
-          new DistinctCounts(values, pos, neg)
-              .mergedAscending(new DistinctCounts(o.values, o.pos, o.neg));
-      return new Counted(m.values(), m.first(), m.second());
+  /**
+   * U / (P * N) of one feature's counts (values ascending, {@code first} the positive and {@code
+   * second} the negative rows of each): each value's positives credited with the negatives below
+   * it, ties half.
+   */
+  static double auc(DistinctCounts counted) {
+    long[] pos = counted.first();
+    long[] neg = counted.second();
+    double u = 0;
+    long negativesBelow = 0;
+    long positives = 0;
+    for (int i = 0; i < pos.length; i++) {
+      u += pos[i] * (negativesBelow + neg[i] * 0.5);
+      negativesBelow += neg[i];
+      positives += pos[i];
     }
-
-    /** U / (P * N): each value's positives credited with the negatives below it, ties half. */
-    double auc() {
-      double u = 0;
-      long negativesBelow = 0;
-      long positives = 0;
-      for (int i = 0; i < values.length; i++) {
-        u += pos[i] * (negativesBelow + neg[i] * 0.5);
-        negativesBelow += neg[i];
-        positives += pos[i];
-      }
-      return positives == 0 || negativesBelow == 0
-          ? Double.NaN
-          : u / ((double) positives * negativesBelow);
-    }
+    return positives == 0 || negativesBelow == 0
+        ? Double.NaN
+        : u / ((double) positives * negativesBelow);
   }
 
   /** An open-addressing table from a value's bits to its positive and negative rows. */
@@ -186,7 +177,8 @@ final class SingleFeatureAuc {
       return (int) (h ^ (h >>> 32));
     }
 
-    Counted sorted() {
+    /** The values ascending, each with its positive (first) and negative (second) rows. */
+    DistinctCounts sorted() {
       double[] v = new double[size];
       int k = 0;
       for (int i = 0; i < keys.length; i++) {
@@ -207,7 +199,7 @@ final class SingleFeatureAuc {
         p[j] = pos[i];
         n[j] = neg[i];
       }
-      return new Counted(v, p, n);
+      return new DistinctCounts(v, p, n);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.plumb.training;
 
+import dev.plumb.features.DistinctCounts;
 import dev.plumb.features.io.SparkSql;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
@@ -163,7 +164,7 @@ public final class ModelFiles {
     List<String> used = new ArrayList<>(featureNames);
     used.add(label);
     Dataset<Row> needed = only(data, used);
-    ScoreCounter.Counted all =
+    DistinctCounts all =
         needed
             .toJavaRDD()
             .mapPartitions(
@@ -174,8 +175,8 @@ public final class ModelFiles {
                     needed.schema().fieldIndex(label)))
             .collect()
             .stream()
-            .reduce(ScoreCounter.Counted.EMPTY, ScoreCounter.Counted::plus);
-    return new ScoreCounts(all.scores(), all.rows(), all.positives());
+            .reduce(DistinctCounts.EMPTY, DistinctCounts::mergedDescending);
+    return new ScoreCounts(all.values(), all.first(), all.second());
   }
 
   /**

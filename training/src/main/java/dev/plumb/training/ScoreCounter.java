@@ -2,7 +2,6 @@ package dev.plumb.training;
 
 import dev.plumb.features.DistinctCounts;
 import java.io.ByteArrayInputStream;
-import java.io.Serializable;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -15,28 +14,13 @@ import org.apache.spark.sql.Row;
 
 /**
  * Scores a partition's rows with the native booster, as {@link BoosterScorer} does, and instead of
- * the scored rows returns one row: its distinct scores, highest first ({@code Double.compare}
- * order: NaN first, -0.0 counted as 0.0, as Spark groups doubles), and per score the rows with a
- * label and the positives (label equal to 1) among them. What a Spark {@code groupBy(score)} over
- * the scored rows counts, without a row per input row or a shuffle ({@link
- * ModelFiles#scoreCounts}).
+ * the scored rows returns one {@link DistinctCounts}: its distinct scores, highest first ({@code
+ * Double.compare} order: NaN first, -0.0 counted as 0.0, as Spark groups doubles), and per score
+ * the rows with a label ({@code first}) and the positives, label equal to 1, among them ({@code
+ * second}). What a Spark {@code groupBy(score)} over the scored rows counts, without a row per
+ * input row or a shuffle ({@link ModelFiles#scoreCounts}).
  */
-final class ScoreCounter implements FlatMapFunction<Iterator<Row>, ScoreCounter.Counted> {
-
-  /** Distinct scores, highest first, with their labelled rows and positives. */
-  record Counted(double[] scores, long[] rows, long[] positives) implements Serializable {
-    private static final long serialVersionUID = 1L;
-
-    static final Counted EMPTY = new Counted(new double[0], new long[0], new long[0]);
-
-    /** The two partitions' counts as one. */
-    Counted plus(Counted o) {
-      DistinctCounts m =
-          new DistinctCounts(scores, rows, positives)
-              .mergedDescending(new DistinctCounts(o.scores, o.rows, o.positives));
-      return new Counted(m.values(), m.first(), m.second());
-    }
-  }
+final class ScoreCounter implements FlatMapFunction<Iterator<Row>, DistinctCounts> {
 
   private static final long serialVersionUID = 1L;
   private static final int BATCH = 8192;
@@ -54,7 +38,8 @@ final class ScoreCounter implements FlatMapFunction<Iterator<Row>, ScoreCounter.
   }
 
   @Override
-  public Iterator<Counted> call(Iterator<Row> rows) throws XGBoostError, java.io.IOException {
+  public Iterator<DistinctCounts> call(Iterator<Row> rows)
+      throws XGBoostError, java.io.IOException {
     // Per distinct score (its bits): {labelled rows, positives}.
     HashMap<Long, long[]> counts = new HashMap<>();
     if (rows.hasNext()) {
@@ -102,6 +87,6 @@ final class ScoreCounter implements FlatMapFunction<Iterator<Row>, ScoreCounter.
       labelled[k] = c[0];
       positives[k] = c[1];
     }
-    return List.of(new Counted(byScore, labelled, positives)).iterator();
+    return List.of(new DistinctCounts(byScore, labelled, positives)).iterator();
   }
 }
