@@ -120,13 +120,13 @@ final class Behaviour {
                 true));
       }
       // Every variant re-scored in one job and compared per variant in one aggregation.
-      List<Row> compared = compare(variants, scorer, score, threshold);
+      List<Compared> compared = compare(variants, scorer, score, threshold);
       int k = 0;
       if (spec.perturbation() != null) {
-        Row r = compared.get(k++);
-        out.put("behaviour.perturbation.flip_rate", rate(r, 1));
-        out.put("behaviour.perturbation.mean_abs_change", r.getDouble(2));
-        out.put("behaviour.perturbation.max_abs_change", r.getDouble(3));
+        Compared c = compared.get(k++);
+        out.put("behaviour.perturbation.flip_rate", c.rate(c.flips()));
+        out.put("behaviour.perturbation.mean_abs_change", c.meanAbsChange());
+        out.put("behaviour.perturbation.max_abs_change", c.maxAbsChange());
       }
       if (spec.invariance() != null) {
         EvalSpec.Invariance inv = spec.invariance();
@@ -134,10 +134,10 @@ final class Behaviour {
         double worstMax = 0;
         double sumMean = 0;
         for (int i = 0; i < inv.values().size(); i++) {
-          Row r = compared.get(k++);
-          worstRate = Math.max(worstRate, rate(r, 4));
-          worstMax = Math.max(worstMax, r.getDouble(3));
-          sumMean += r.getDouble(2);
+          Compared c = compared.get(k++);
+          worstRate = Math.max(worstRate, c.rate(c.violations()));
+          worstMax = Math.max(worstMax, c.maxAbsChange());
+          sumMean += c.meanAbsChange();
         }
         String p = "behaviour.invariance." + inv.column();
         out.put(p + ".violation_rate", worstRate);
@@ -145,20 +145,15 @@ final class Behaviour {
         out.put(p + ".max_abs_change", worstMax);
       }
       for (EvalSpec.Directional d : spec.directional()) {
-        Row r = compared.get(k++);
+        Compared c = compared.get(k++);
         String p = "behaviour.directional." + d.feature();
-        out.put(p + ".violation_rate", rate(r, 4));
-        out.put(p + ".mean_change", r.getDouble(5));
+        out.put(p + ".violation_rate", c.rate(c.violations()));
+        out.put(p + ".mean_change", c.meanChange());
       }
       return out;
     } finally {
       base.unpersist();
     }
-  }
-
-  private static double rate(Row r, int i) {
-    long n = r.getLong(0);
-    return n == 0 ? 0 : (double) r.getLong(i) / n;
   }
 
   /**
@@ -170,11 +165,31 @@ final class Behaviour {
   private static final String VARIANT = "_plumb_variant";
 
   /**
-   * Re-scores every variant's rows in one job and compares them with their base scores, per variant
-   * in the order given: count, flips at the threshold, mean and max absolute change, violations,
-   * mean signed change (zeros for a variant with no rows).
+   * One variant compared with its base scores: its rows, the rows whose predicted class flips at
+   * the threshold, the mean and max absolute change, the violations, the mean signed change.
    */
-  private static List<Row> compare(
+  private record Compared(
+      long rows,
+      long flips,
+      double meanAbsChange,
+      double maxAbsChange,
+      long violations,
+      double meanChange) {
+
+    static final Compared NONE = new Compared(0, 0, 0, 0, 0, 0);
+
+    /** {@code count} as a share of the rows (0 without rows). */
+    double rate(long count) {
+      return rows == 0 ? 0 : (double) count / rows;
+    }
+  }
+
+  /**
+   * Re-scores every variant's rows in one job and compares them with their base scores, in one
+   * aggregation grouped by variant; per variant in the order given ({@link Compared#NONE} for a
+   * variant with no rows).
+   */
+  private static List<Compared> compare(
       List<Variant> variants, Scorer scorer, String score, double threshold) {
     if (variants.isEmpty()) {
       return List.of();
@@ -196,7 +211,8 @@ final class Behaviour {
               : violation.when(col(VARIANT).equalTo(v), broken);
     }
     Column flip = col(score).geq(threshold).notEqual(col(BASE).geq(threshold));
-    Map<Integer, Row> byVariant = new LinkedHashMap<>();
+    Compared[] out = new Compared[variants.size()];
+    Arrays.fill(out, Compared.NONE);
     for (Row r :
         scorer
             .score(all)
@@ -209,22 +225,15 @@ final class Behaviour {
                 sum(when(violation, 1L).otherwise(0L)),
                 avg(change))
             .collectAsList()) {
-      byVariant.put(
-          r.getInt(0),
-          org.apache.spark.sql.RowFactory.create(
+      out[r.getInt(0)] =
+          new Compared(
               r.getLong(1),
               r.getLong(2),
               r.getDouble(3),
               r.getDouble(4),
               r.getLong(5),
-              r.getDouble(6)));
+              r.getDouble(6));
     }
-    List<Row> out = new ArrayList<>();
-    for (int v = 0; v < variants.size(); v++) {
-      out.add(
-          byVariant.getOrDefault(
-              v, org.apache.spark.sql.RowFactory.create(0L, 0L, 0.0, 0.0, 0L, 0.0)));
-    }
-    return out;
+    return List.of(out);
   }
 }

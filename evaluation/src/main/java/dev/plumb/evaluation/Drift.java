@@ -171,19 +171,17 @@ public final class Drift {
                     return new Tuple2<>(
                         g._1(),
                         new Tuple2<>(
-                            inGroup.get(0)._1(),
-                            mergedInOrder(inGroup, columns, relativeError)
-                                .toArray(new QuantileSummaries[0])));
+                            inGroup.get(0)._1(), mergedInOrder(inGroup, columns, relativeError)));
                   })
               .collect();
     }
     List<Tuple2<Integer, QuantileSummaries[]>> ordered = new ArrayList<>();
     parts.forEach(t -> ordered.add(t._2()));
     ordered.sort(Comparator.comparing(Tuple2::_1));
-    List<QuantileSummaries> merged = mergedInOrder(ordered, columns, relativeError);
+    QuantileSummaries[] merged = mergedInOrder(ordered, columns, relativeError);
     double[][] q = new double[columns][];
     for (int i = 0; i < columns; i++) {
-      QuantileSummaries s = merged.get(i);
+      QuantileSummaries s = merged[i];
       if (s.count() == 0) {
         q[i] = new double[0];
         continue;
@@ -197,7 +195,7 @@ public final class Drift {
   }
 
   /** Per column, the summaries of {@code parts} merged in their order, compressed. */
-  private static List<QuantileSummaries> mergedInOrder(
+  private static QuantileSummaries[] mergedInOrder(
       List<Tuple2<Integer, QuantileSummaries[]>> parts, int columns, double relativeError) {
     QuantileSummaries[] merged = emptySummaries(columns, relativeError);
     for (Tuple2<Integer, QuantileSummaries[]> part : parts) {
@@ -205,11 +203,10 @@ public final class Drift {
         merged[i] = merged[i].compress().merge(part._2()[i]);
       }
     }
-    List<QuantileSummaries> out = new ArrayList<>();
-    for (QuantileSummaries s : merged) {
-      out.add(s.compress());
+    for (int i = 0; i < columns; i++) {
+      merged[i] = merged[i].compress();
     }
-    return out;
+    return merged;
   }
 
   private static QuantileSummaries[] emptySummaries(int columns, double relativeError) {
