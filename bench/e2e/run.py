@@ -13,6 +13,12 @@ then each round runs, in alternating order so neither side always has the warmer
 * the peer: ``.plumb/venv/bin/python bench/e2e/peer.py`` doing the same work with pyarrow, pandas,
   xgboost and scikit-learn; its "start-up" is interpreter start and imports.
 
+Plumb's launcher maps its classes from a class-data archive (AppCDS, .plumb/cds) that the first
+``plumb demo`` or ``plumb pipeline`` after a build records: here the warm-up records it when the
+build has none, so every timed Plumb run starts as a user's second and later runs do.
+``--peer plumb-without-cds`` runs Plumb with PLUMB_CDS=off in the peer's place, to measure what the
+archive saves (same rounds, same data).
+
 Peak memory is each process's maximum resident set size (os.wait4). Tracking is off on both sides
 (the peer logs nothing anywhere). Results: a JSON file and a Markdown table of medians and ratios.
 
@@ -67,9 +73,10 @@ def find(tree, key):
     return None
 
 
-def run_plumb(data, work, log_path):
+def run_plumb(data, work, log_path, extra_env=None):
     shutil.rmtree(work, ignore_errors=True)
-    wall, rss, rc = run_measured(plumb_cmd("pipeline", data, work), log_path)
+    env = dict(os.environ, **(extra_env or {}))
+    wall, rss, rc = run_measured(plumb_cmd("pipeline", data, work), log_path, env)
     if rc != 0:
         sys.exit("plumb pipeline failed (exit %d): see %s" % (rc, log_path))
     text = open(log_path).read()
@@ -150,6 +157,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--root", default=os.path.join(ROOT, ".plumb", "bench", "e2e"))
     ap.add_argument("--out", default=None, help="JSON results (default ROOT/results.json)")
+    ap.add_argument("--peer", choices=["python", "plumb-without-cds"], default="python",
+                    help="what Plumb is compared with (default: the Python peer)")
     args = ap.parse_args()
     os.makedirs(args.root, exist_ok=True)
     results = {}
@@ -161,6 +170,9 @@ def main():
         _, _, rc = run_measured(plumb_cmd("demo", data, warm, rows), os.path.join(args.root, "warmup-%d.log" % rows))
         if rc != 0:
             sys.exit("plumb demo failed: see " + os.path.join(args.root, "warmup-%d.log" % rows))
+        archives = glob.glob(os.path.join(ROOT, ".plumb", "cds", "plumb-*.jsa"))
+        print("rows %d: class-data archive %s" % (rows, archives[0] if archives else "none (PLUMB_CDS=off?)"),
+              flush=True)
         rounds = []
         for r in range(args.rounds):
             order = ["plumb", "peer"] if r % 2 == 0 else ["peer", "plumb"]
@@ -169,13 +181,18 @@ def main():
                 log = os.path.join(args.root, "%s-%d-round%d.log" % (side, rows, r + 1))
                 if side == "plumb":
                     entry["plumb"] = run_plumb(data, os.path.join(args.root, "work"), log)
-                else:
+                elif args.peer == "python":
                     entry["peer"] = run_peer(data, os.path.join(args.root, "peer-%d.json" % rows), log)
+                else:
+                    entry["peer"] = run_plumb(data, os.path.join(args.root, "work"), log,
+                                              {"PLUMB_CDS": "off"})
                 print("rows %d round %d %s: %s" % (rows, r + 1, side, json.dumps(entry[side])), flush=True)
             rounds.append(entry)
         results[str(rows)] = rounds
     out = args.out or os.path.join(args.root, "results.json")
     json.dump(results, open(out, "w"), indent=2)
+    if args.peer != "python":
+        print("peer: Plumb with PLUMB_CDS=off")
     print(table(results))
     print("results: " + out)
 
