@@ -84,22 +84,28 @@ final class Behaviour {
     Dataset<Row> base =
         scorer.score(input).withColumnRenamed(score, BASE).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      out.put("behaviour.rows", (double) base.count());
+      // The sample's size and the perturbed features' spreads in one job (the one that scores and
+      // caches the sample).
+      List<Column> sizeAndSpreads = new ArrayList<>();
+      sizeAndSpreads.add(count(lit(1)));
+      if (spec.perturbation() != null) {
+        spec.perturbation()
+            .features()
+            .forEach(f -> sizeAndSpreads.add(stddev_pop(col(f).cast("double"))));
+      }
+      Row summary =
+          base.agg(
+                  sizeAndSpreads.get(0),
+                  sizeAndSpreads.subList(1, sizeAndSpreads.size()).toArray(new Column[0]))
+              .first();
+      out.put("behaviour.rows", (double) summary.getLong(0));
       List<Variant> variants = new ArrayList<>();
       if (spec.perturbation() != null) {
         EvalSpec.Perturbation pt = spec.perturbation();
-        Row sd =
-            base.agg(
-                    stddev_pop(col(pt.features().get(0)).cast("double")),
-                    pt.features().stream()
-                        .skip(1)
-                        .map(f -> stddev_pop(col(f).cast("double")))
-                        .toArray(Column[]::new))
-                .first();
         Dataset<Row> noisy = base;
         for (int i = 0; i < pt.features().size(); i++) {
           String f = pt.features().get(i);
-          double s = sd.isNullAt(i) ? 0 : sd.getDouble(i);
+          double s = summary.isNullAt(i + 1) ? 0 : summary.getDouble(i + 1);
           noisy =
               noisy.withColumn(
                   f, col(f).cast("double").plus(noise(key, f, seed).multiply(pt.scale() * s)));
