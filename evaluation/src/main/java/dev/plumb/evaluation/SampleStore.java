@@ -4,6 +4,7 @@ import dev.plumb.features.ingest.DataFingerprint;
 import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
+import dev.plumb.features.io.SparkSql;
 import dev.plumb.features.io.Storage;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -79,7 +80,7 @@ public final class SampleStore {
     try (StratifiedSample.Result s =
         StratifiedSample.draw(
             input.predictions(), input.label(), input.key(), spec.sample(), expectedRows)) {
-      s.rows().write().format("delta").mode("overwrite").save(rows);
+      SparkSql.replaceDelta(s.rows(), rows, Map.of());
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("sample", spec.sample().toString());
       m.put("label", input.label());

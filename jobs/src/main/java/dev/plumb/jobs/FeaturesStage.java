@@ -105,16 +105,14 @@ final class FeaturesStage {
     // The manifest's statistics are counted on the rows as they are written: no pass of their own.
     List<Column> statistics = builder.statisticsAggregations(featureNames);
     Observation written = new Observation("plumb-features-statistics");
-    set.table()
-        .observe(
-            written,
-            statistics.get(0),
-            statistics.subList(1, statistics.size()).toArray(new Column[0]))
-        .write()
-        .format("delta")
-        .mode("overwrite")
-        .option("overwriteSchema", "true")
-        .save(FeatureStore.data(dir));
+    SparkSql.replaceDelta(
+        set.table()
+            .observe(
+                written,
+                statistics.get(0),
+                statistics.subList(1, statistics.size()).toArray(new Column[0])),
+        FeatureStore.data(dir),
+        Map.of());
     store.writeTransform(dir, set.transform());
     parts.lap("write");
     Dataset<Row> stored = spark.read().format("delta").load(FeatureStore.data(dir));

@@ -318,7 +318,7 @@ final class ScoreStage {
 
   /** Writes {@code rows} as the Delta table at {@code table}, replacing what was there. */
   private static void overwrite(Dataset<Row> rows, String table) {
-    rows.write().format("delta").mode("overwrite").option("overwriteSchema", "true").save(table);
+    SparkSql.replaceDelta(rows, table, Map.of());
   }
 
   /**

@@ -16,9 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The launcher's class-data archive (AppCDS), with the real {@code ./plumb} and JVM: a recording
  * run keeps the archive only when it succeeds; the next run maps Plumb's classes from it; a
- * truncated archive is removed rather than mapped (a JVM crash otherwise); {@code PLUMB_CDS=off}
- * neither uses nor records one; the job's stdout stays the job's. {@code --help} stands in for a
- * job: recording is forced with {@code PLUMB_CDS=record} (by default only {@code demo} and {@code
+ * truncated archive is removed rather than mapped (a JVM crash otherwise); a run with a flight
+ * recording from the start goes without it (a JVM crash otherwise); {@code PLUMB_CDS=off} neither
+ * uses nor records one; the job's stdout stays the job's. {@code --help} stands in for a job:
+ * recording is forced with {@code PLUMB_CDS=record} (by default only {@code demo} and {@code
  * pipeline} record).
  */
 class LauncherCdsIT {
@@ -41,6 +42,7 @@ class LauncherCdsIT {
     pb.environment().put("PLUMB_CDS_DIR", dir.resolve("cds").toString());
     pb.environment().remove("PLUMB_CDS");
     pb.environment().remove("PLUMB_JAVA_OPTS");
+    pb.environment().remove("JAVA_TOOL_OPTIONS");
     pb.environment().putAll(env);
     Process p = pb.start();
     assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("the launcher ended").isTrue();
@@ -99,6 +101,26 @@ class LauncherCdsIT {
     assertThat(plumbClassSource(Map.of("PLUMB_CDS", "off")))
         .as("PLUMB_CDS=off")
         .doesNotContain("shared objects");
+
+    // A flight recording (or a Java agent) from the start with the archive crashes JDK 17
+    // (SIGSEGV, exit 134): such a run starts without it, and records what it was asked to.
+    Path recording = dir.resolve("run.jfr");
+    Ran profiled =
+        launch(
+            Map.of("PLUMB_JAVA_OPTS", "-XX:StartFlightRecording=filename=" + recording), "--help");
+    assertThat(profiled.code()).as(profiled.err()).isZero();
+    assertThat(profiled.out()).contains("Usage: plumb"); // after the JVM's own JFR start lines
+    assertThat(profiled.err())
+        .contains("flight recording is set (-XX:StartFlightRecording)")
+        .contains("without the class-data archive");
+    assertThat(Files.size(recording)).isPositive();
+    Ran toolOptions =
+        launch(
+            Map.of("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=filename=" + recording),
+            "--help");
+    assertThat(toolOptions.code()).as(toolOptions.err()).isZero();
+    assertThat(toolOptions.err()).contains("without the class-data archive");
+    assertThat(archiveFiles()).as("the archive stays for the next run").isEqualTo(files);
 
     // A truncated archive: mapped, it would crash the JVM (SIGBUS); the launcher removes it.
     byte[] head = new byte[65536];

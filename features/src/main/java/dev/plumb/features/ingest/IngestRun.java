@@ -436,12 +436,7 @@ public final class IngestRun {
   }
 
   private static void save(Dataset<Row> rows, String table, String fingerprint) {
-    rows.write()
-        .format("delta")
-        .mode("overwrite")
-        .option("overwriteSchema", "true")
-        .option("userMetadata", MARKER + fingerprint)
-        .save(table);
+    SparkSql.replaceDelta(rows, table, Map.of("userMetadata", MARKER + fingerprint));
   }
 
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -7,6 +7,7 @@ import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
 import dev.plumb.features.io.PlumbException;
+import dev.plumb.features.io.SparkSql;
 import dev.plumb.features.io.Storage;
 import dev.plumb.features.io.YamlDocs;
 import java.util.ArrayList;
@@ -213,12 +214,7 @@ public final class FeatureStore {
     boolean delta = storage.isDirectory(Locations.join(input, "_delta_log"));
     Dataset<Row> raw = spark.read().format(delta ? "delta" : "parquet").load(input);
     Dataset<Row> features = transform.apply(raw); // checks the schema before any job runs
-    features
-        .write()
-        .format("delta")
-        .mode("overwrite")
-        .option("overwriteSchema", "true")
-        .save(output);
+    SparkSql.replaceDelta(features, output, Map.of());
     long rows = spark.read().format("delta").load(output).count();
     Log.info(
         "features: applied version "
