@@ -101,7 +101,16 @@ def run_plumb(data, work, log_path, extra_env=None):
         "evaluation_parts_s": find(evaluation, "timings_s"),
         "features_parts_s": json.load(open(features))["timings_s"] if os.path.exists(features) else None,
         "ingest_parts_s": ingest.get("timings_s"),
+        "train_parts_s": train_parts(text),
     }
+
+
+def train_parts(log_text):
+    """The train stage's "seconds by part {a=1.2, b=3.4, ...}" log line as a dict, or None."""
+    m = re.search(r"train: seconds by part \{([^}]*)\}", log_text)
+    if not m:
+        return None
+    return {k.strip(): float(v) for k, v in (p.split("=") for p in m.group(1).split(","))}
 
 
 def run_peer(data, out_json, log_path):

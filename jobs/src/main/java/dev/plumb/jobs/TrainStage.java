@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import dev.plumb.evaluation.OperatingPoint;
 import dev.plumb.features.FittedTransform;
 import dev.plumb.features.Splits;
+import dev.plumb.features.io.Laps;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
 import dev.plumb.features.io.Storages;
@@ -66,9 +67,16 @@ final class TrainStage {
       ClusterFacts facts) {}
 
   static Result run(SparkSession spark, PlumbConfig config, RunTracker tracker) {
+    Laps parts = new Laps();
     Inputs in = inputs(spark, config);
     TrainingSpec spec = Preflight.check(config.trainingSpec(), in.facts());
-    return save(spark, config, in, spec, fit(spark, in, spec));
+    parts.lap("read_and_preflight");
+    TrainedModel model = fit(spark, in, spec);
+    parts.lap("xgboost");
+    Result result = save(spark, config, in, spec, model, parts);
+    // Where a training's time goes, for the next profile without an event log.
+    Log.info("train: seconds by part " + parts.withTotal());
+    return result;
   }
 
   /** Reads the feature set {@code train.feature_set_version} names and waits for executors. */
@@ -124,6 +132,17 @@ final class TrainStage {
    */
   static Result save(
       SparkSession spark, PlumbConfig config, Inputs in, TrainingSpec spec, TrainedModel model) {
+    return save(spark, config, in, spec, model, new Laps());
+  }
+
+  /** {@link #save}, closing {@code parts}: operating_point, write, reference, publish. */
+  static Result save(
+      SparkSession spark,
+      PlumbConfig config,
+      Inputs in,
+      TrainingSpec spec,
+      TrainedModel model,
+      Laps parts) {
     String id =
         in.featureVersion()
             + "-"
@@ -138,7 +157,9 @@ final class TrainStage {
       point = operatingPoint(config, model, in.validation(), in.label());
       meta = meta.withOperatingPoint(point.toJson());
     }
+    parts.lap("operating_point");
     store.write(dir, model.booster(), spec.modelFormat(), in.transform(), meta);
+    parts.lap("write");
     if (spec.task() == TrainingSpec.Task.BINARY) {
       // What plumb monitor compares new data with: the train split as the model sees it.
       TrainingReference.write(
@@ -151,8 +172,10 @@ final class TrainStage {
               meta.iterationEnd(),
               Double.isNaN(meta.threshold()) ? 0.5 : meta.threshold()));
     }
+    parts.lap("reference");
     MlflowModelFiles.writeMlmodel(dir, model.featureNames());
     store.markLatest(dir);
+    parts.lap("publish");
     return new Result(dir, model, in.featureVersion(), point);
   }
 

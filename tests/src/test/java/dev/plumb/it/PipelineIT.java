@@ -134,6 +134,25 @@ class PipelineIT {
     demoOutcome = o;
     assertThat(o.code()).as(o.err()).isZero();
     assertThat(o.out()).contains("ROC-AUC").contains("(built)").contains(mlflow.uri());
+    // The train stage says where its time went, part by part, in the order the parts ran.
+    String n = "=[0-9.E-]+";
+    assertThat(LOGS.text())
+        .containsPattern(
+            "train: seconds by part \\{read_and_preflight"
+                + n
+                + ", xgboost"
+                + n
+                + ", operating_point"
+                + n
+                + ", write"
+                + n
+                + ", reference"
+                + n
+                + ", publish"
+                + n
+                + ", total"
+                + n
+                + "\\}");
     String runId = runId(o);
     demoRunId = runId;
 
