@@ -159,11 +159,12 @@ final class ScoreStage {
       out.add(col(ModelFiles.CONTRIBUTIONS));
     }
     out.add(current_timestamp().as("scored_at"));
-    overwrite(scored.select(out.toArray(new Column[0])), output);
+    SparkSql.replaceDelta(scored.select(out.toArray(new Column[0])), output, Map.of());
     String quarantine = output + "_quarantine";
-    overwrite(
+    SparkSql.replaceDelta(
         bad.withColumn("reasons", concat_ws(";", col(REASONS))).drop(REASONS, SCORABLE),
-        quarantine);
+        quarantine,
+        Map.of());
     String report = Locations.join(config.workDir(), "reports", "score-report.json");
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("model", dir);
@@ -314,11 +315,6 @@ final class ScoreStage {
   /** True for judged rows without a reason: the rows that are scored. */
   static Column scorable() {
     return col(SCORABLE);
-  }
-
-  /** Writes {@code rows} as the Delta table at {@code table}, replacing what was there. */
-  private static void overwrite(Dataset<Row> rows, String table) {
-    SparkSql.replaceDelta(rows, table, Map.of());
   }
 
   /**

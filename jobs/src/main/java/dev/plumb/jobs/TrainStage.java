@@ -128,14 +128,9 @@ final class TrainStage {
 
   /**
    * Writes the model to the store (booster, metadata with the operating point chosen on validation,
-   * transform, MLflow files) and marks it the latest.
+   * transform, MLflow files) and marks it the latest, closing {@code parts}: operating_point,
+   * write, reference, publish.
    */
-  static Result save(
-      SparkSession spark, PlumbConfig config, Inputs in, TrainingSpec spec, TrainedModel model) {
-    return save(spark, config, in, spec, model, new Laps());
-  }
-
-  /** {@link #save}, closing {@code parts}: operating_point, write, reference, publish. */
   static Result save(
       SparkSession spark,
       PlumbConfig config,

@@ -1,6 +1,7 @@
 package dev.plumb.jobs;
 
 import dev.plumb.features.io.JsonFiles;
+import dev.plumb.features.io.Laps;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
 import dev.plumb.jobs.tracking.RunTracker;
@@ -248,7 +249,7 @@ final class TuneStage {
         child.finish(ok);
       }
     }
-    TrainStage.Result saved = TrainStage.save(spark, base, in, bestSpec, bestModel);
+    TrainStage.Result saved = TrainStage.save(spark, base, in, bestSpec, bestModel, new Laps());
     EvaluateStage.Result evaluation =
         EvaluateStage.evaluate(spark, base, saved.modelDir(), null, saved.modelDir());
     String report = Locations.join(base.workDir(), "reports", "tune-report.json");
