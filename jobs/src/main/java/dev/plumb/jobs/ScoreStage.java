@@ -323,7 +323,7 @@ final class ScoreStage {
    */
   static Column tryCast(ColumnSpec c) {
     return expr(
-        "try_cast(`" + c.name().replace("`", "``") + "` AS " + c.type().sparkType().sql() + ")");
+        "try_cast(" + SparkSql.quoted(c.name()) + " AS " + c.type().sparkType().sql() + ")");
   }
 
   /**
