@@ -7,7 +7,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RuntimeConfig;
 
 /** Small Spark SQL helpers every stage uses. */
 public final class SparkSql {
@@ -53,41 +52,15 @@ public final class SparkSql {
    * 1M-row pipeline), and a table created by another writer in the meantime then fails the write,
    * naming the path, instead of being replaced.
    *
-   * <p>With {@code partitionBy}, the table is partitioned by those columns (a reader that filters
-   * on them reads only the matching files). Each task then writes one file per value it holds, and
-   * up to {@link #CONCURRENT_WRITERS} of them at once instead of sorting its rows by the partition
-   * columns first (Spark's {@code spark.sql.maxConcurrentOutputFileWriters}, set for this write
-   * only when the session leaves it at its default 0); a task with more values sorts the rest.
-   *
    * @param options writer options ({@code userMetadata}, ...), may be empty
-   * @param partitionBy the partition columns, none for an unpartitioned table
    */
-  public static void replaceDelta(
-      Dataset<Row> rows, String table, Map<String, String> options, String... partitionBy) {
+  public static void replaceDelta(Dataset<Row> rows, String table, Map<String, String> options) {
     boolean exists = Storages.of(rows.sparkSession()).exists(Locations.join(table, "_delta_log"));
-    RuntimeConfig conf = rows.sparkSession().conf();
-    boolean concurrent =
-        partitionBy.length > 0 && "0".equals(conf.get(CONCURRENT_WRITERS_KEY, "0").trim());
-    if (concurrent) {
-      conf.set(CONCURRENT_WRITERS_KEY, CONCURRENT_WRITERS);
-    }
-    try {
-      rows.write()
-          .format("delta")
-          .mode(exists ? "overwrite" : "errorifexists")
-          .option("overwriteSchema", "true")
-          .options(options)
-          .partitionBy(partitionBy)
-          .save(table);
-    } finally {
-      if (concurrent) {
-        conf.unset(CONCURRENT_WRITERS_KEY);
-      }
-    }
+    rows.write()
+        .format("delta")
+        .mode(exists ? "overwrite" : "errorifexists")
+        .option("overwriteSchema", "true")
+        .options(options)
+        .save(table);
   }
-
-  private static final String CONCURRENT_WRITERS_KEY = "spark.sql.maxConcurrentOutputFileWriters";
-
-  /** How many partition values a task of a partitioned {@link #replaceDelta} writes at once. */
-  public static final int CONCURRENT_WRITERS = 4;
 }
