@@ -3,6 +3,7 @@ package dev.plumb.jobs;
 import dev.plumb.features.FeatureSetBuilder;
 import dev.plumb.features.FeatureSetSpec;
 import dev.plumb.features.FeatureSetVersion;
+import dev.plumb.features.Splits;
 import dev.plumb.features.ingest.IngestReport;
 import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Laps;
@@ -112,7 +113,14 @@ final class FeaturesStage {
                 statistics.get(0),
                 statistics.subList(1, statistics.size()).toArray(new Column[0])),
         FeatureStore.data(dir),
-        Map.of());
+        // Delta's file statistics (min, max, null count) on the key and the split only, not on
+        // every column: Plumb counts the manifest's statistics as it writes. The split keeps its
+        // statistics so that a file without rows of a split stays out of that split's scans:
+        // XGBoost4J-Spark repartitions only when a scan's partition count differs from its
+        // workers, and a worker given a partition without rows fails the fit.
+        Map.of(
+            SparkSql.STATS_COLUMNS,
+            SparkSql.quoted(spec.keyColumn()) + "," + SparkSql.quoted(Splits.COLUMN)));
     store.writeTransform(dir, set.transform());
     parts.lap("write");
     Dataset<Row> stored = spark.read().format("delta").load(FeatureStore.data(dir));

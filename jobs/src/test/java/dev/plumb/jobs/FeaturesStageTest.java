@@ -67,6 +67,17 @@ class FeaturesStageTest {
                   .count())
           .isPositive();
     }
+    // Delta's file statistics on the key and the split only (the manifest's are counted as the
+    // rows are written).
+    Row detail =
+        spark
+            .sql(
+                "DESCRIBE DETAIL delta.`"
+                    + Path.of(first.directory()).resolve(FeatureStore.DATA)
+                    + "`")
+            .first();
+    assertThat(detail.<String, String>getJavaMap(detail.fieldIndex("properties")))
+        .containsEntry("delta.dataSkippingStatsColumns", "`id`,`split`");
     long nullsSeen = 0;
     for (var f : first.manifest().features()) {
       org.apache.spark.sql.Column c = org.apache.spark.sql.functions.col(f.name());

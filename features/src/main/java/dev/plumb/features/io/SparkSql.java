@@ -24,6 +24,13 @@ public final class SparkSql {
   }
 
   /**
+   * The Delta table property (a writer option when the table is created) listing the columns whose
+   * min, max and null count each data file records, comma-separated; Delta's default is the first
+   * 32 columns.
+   */
+  public static final String STATS_COLUMNS = "delta.dataSkippingStatsColumns";
+
+  /**
    * The values an {@link Observation} collected, once the action that carried it has run.
    *
    * @param job what was running, for the message when the wait is interrupted
