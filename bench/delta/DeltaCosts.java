@@ -1,6 +1,7 @@
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
 
+import dev.plumb.features.io.SparkSql;
 import java.util.Arrays;
 import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
@@ -97,10 +98,10 @@ public class DeltaCosts {
     }
   }
 
-  /** Comma-separated column names, each backquoted. */
+  /** Comma-separated column names, each backquoted as Plumb does. */
   static String quoted(String columns) {
     return String.join(
-        ",", Arrays.stream(columns.split(",")).map(c -> "`" + c.trim() + "`").toList());
+        ",", Arrays.stream(columns.split(",")).map(c -> SparkSql.quoted(c.trim())).toList());
   }
 
   static double seconds(long start) {
