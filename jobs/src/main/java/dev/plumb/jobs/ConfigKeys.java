@@ -150,6 +150,12 @@ public final class ConfigKeys {
         "60",
         "Wait for executors to register before the training preflight (s)");
     key("train.model_dir", Type.STRING, "", "Model folder (default <work_dir>/models)");
+    key(
+        "train.reference_max_rows",
+        Type.INT,
+        "1000000",
+        "Train-split rows the training reference (reference.json) is measured on, at most: a"
+            + " larger split is sampled (seeded); 0 = every row");
 
     key("evaluate.model", Type.STRING, "", "Model folder to evaluate (default: latest)");
     key(

@@ -175,7 +175,8 @@ final class MonitorStage {
               model.booster(),
               model.meta().featureNames(),
               model.meta().iterationEnd(),
-              model.threshold());
+              model.threshold(),
+              config.integer("train.reference_max_rows"));
       referenceSource = "the train split of " + featureDir + " (measured now)";
     }
 

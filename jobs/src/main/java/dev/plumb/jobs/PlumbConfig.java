@@ -247,6 +247,13 @@ public final class PlumbConfig {
     } catch (RuntimeException e) {
       throw JobErrors.badSetting("monitor.spec", origin("monitor.spec"), e.getMessage());
     }
+    if (integer("train.reference_max_rows") < 0) {
+      throw JobErrors.badSetting(
+          "train.reference_max_rows",
+          origin("train.reference_max_rows"),
+          integer("train.reference_max_rows")
+              + " is negative (write a row count, or 0 to measure every row of the train split)");
+    }
     String push = string("monitor.pushgateway_url");
     if (!push.isEmpty() && !push.startsWith("http://") && !push.startsWith("https://")) {
       throw JobErrors.badSetting(

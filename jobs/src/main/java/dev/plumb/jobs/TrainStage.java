@@ -165,7 +165,8 @@ final class TrainStage {
               model.booster(),
               model.featureNames(),
               meta.iterationEnd(),
-              Double.isNaN(meta.threshold()) ? 0.5 : meta.threshold()));
+              Double.isNaN(meta.threshold()) ? 0.5 : meta.threshold(),
+              config.integer("train.reference_max_rows")));
     }
     parts.lap("reference");
     MlflowModelFiles.writeMlmodel(dir, model.featureNames());

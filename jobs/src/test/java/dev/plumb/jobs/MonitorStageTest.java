@@ -121,11 +121,49 @@ class MonitorStageTest {
       scored.unpersist();
       DriftReference measured =
           TrainingReference.measure(
-              rows, -1, booster, meta.featureNames(), meta.iterationEnd(), threshold);
+              rows, -1, booster, meta.featureNames(), meta.iterationEnd(), threshold, 0);
       assertThat(measured.rows()).isEqualTo(rows.count());
       assertThat(new ObjectMapper().writeValueAsString(measured.toJson()))
           .isEqualTo(new ObjectMapper().writeValueAsString(definition.toJson()));
     }
+    // Over train.reference_max_rows, a seeded sample of about that many rows: the same on every
+    // run, and each share within sampling error of the share every row has on the same bins.
+    long copyRows = copies.count();
+    DriftReference sampled =
+        TrainingReference.measure(
+            copies, copyRows, booster, meta.featureNames(), meta.iterationEnd(), threshold, 60_000);
+    assertThat(sampled.rows()).isBetween(58_500L, 61_500L).isLessThan(copyRows);
+    assertThat(
+            new ObjectMapper()
+                .writeValueAsString(
+                    TrainingReference.measure(
+                            copies,
+                            copyRows,
+                            booster,
+                            meta.featureNames(),
+                            meta.iterationEnd(),
+                            threshold,
+                            60_000)
+                        .toJson()))
+        .isEqualTo(new ObjectMapper().writeValueAsString(sampled.toJson()));
+    Dataset<Row> scoredCopies =
+        ModelFiles.score(booster, meta.featureNames(), copies, meta.iterationEnd()).cache();
+    DriftReference.Profile everyRow = sampled.profile(scoredCopies, ModelFiles.SCORE);
+    scoredCopies.unpersist();
+    assertThat(everyRow.rows()).isEqualTo(copyRows);
+    for (String f : meta.featureNames()) {
+      double[] share = sampled.featureShares().get(f);
+      double[] all = everyRow.featureShares().get(f);
+      for (int b = 0; b < share.length; b++) {
+        assertThat(share[b]).as(f + " bin " + b).isCloseTo(all[b], within(0.01));
+      }
+    }
+    for (int b = 0; b < sampled.scoreShares().length; b++) {
+      assertThat(sampled.scoreShares()[b])
+          .as("score bin " + b)
+          .isCloseTo(everyRow.scoreShares()[b], within(0.01));
+    }
+    assertThat(sampled.positiveRate()).isCloseTo(everyRow.positiveRate(), within(0.01));
     assertThat(
             new ObjectMapper()
                 .readTree(
@@ -137,7 +175,8 @@ class MonitorStageTest {
                                     booster,
                                     meta.featureNames(),
                                     meta.iterationEnd(),
-                                    threshold)
+                                    threshold,
+                                    0)
                                 .toJson())))
         .isEqualTo(reference);
 
