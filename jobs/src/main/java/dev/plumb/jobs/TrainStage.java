@@ -8,6 +8,7 @@ import dev.plumb.features.Splits;
 import dev.plumb.features.io.Laps;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
+import dev.plumb.features.io.SparkSql;
 import dev.plumb.features.io.Storages;
 import dev.plumb.features.store.FeatureStore;
 import dev.plumb.jobs.tracking.MlflowModelFiles;
@@ -84,10 +85,14 @@ final class TrainStage {
     String featureDir = FeaturesStage.resolve(config, config.string("train.feature_set_version"));
     FittedTransform transform = FeaturesStage.featureStore(config).transform(featureDir);
     String label = config.string("features.label");
-    Dataset<Row> table = spark.read().format("delta").load(FeatureStore.data(featureDir));
-    Dataset<Row> train = table.filter(col(Splits.COLUMN).equalTo(Splits.TRAIN));
-    Dataset<Row> validation = table.filter(col(Splits.COLUMN).equalTo(Splits.VALIDATION));
+    String data = FeatureStore.data(featureDir);
+    Dataset<Row> table = spark.read().format("delta").load(data);
     XGBoostTrainer.checkSchema(table.schema(), label, transform.featureNames());
+    // Each split is read by several queries (the fit, the operating point, the reference; every
+    // trial of a tuning run): its files are found once.
+    Dataset<Row> train = SparkSql.scanDelta(spark, data, col(Splits.COLUMN).equalTo(Splits.TRAIN));
+    Dataset<Row> validation =
+        SparkSql.scanDelta(spark, data, col(Splits.COLUMN).equalTo(Splits.VALIDATION));
     ClusterFacts facts =
         awaitExecutors(
             spark,
