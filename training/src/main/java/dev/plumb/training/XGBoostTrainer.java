@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
+import dev.plumb.features.io.Log;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,7 +76,7 @@ public final class XGBoostTrainer {
     checkSchema(train.schema(), labelColumn, featureNames);
     checkSchema(validation.schema(), labelColumn, featureNames);
     Column[] needed = trainingColumns(labelColumn, featureNames);
-    Dataset<Row> trainRows = train.select(needed);
+    Dataset<Row> trainRows = spreadOverWorkers(train.select(needed), spec.numWorkers(), "train");
 
     double scalePosWeight = spec.scalePosWeight().value();
     if (spec.scalePosWeight().auto()) {
@@ -118,7 +119,8 @@ public final class XGBoostTrainer {
     if (spec.earlyStoppingRounds() > 0) {
       xgb.setNumEarlyStoppingRounds(spec.earlyStoppingRounds());
     }
-    xgb.setEvalDataset(validation.select(needed));
+    xgb.setEvalDataset(
+        spreadOverWorkers(validation.select(needed), spec.numWorkers(), "validation"));
     XGBoostModel<?> model = (XGBoostModel<?>) predictor.fit(trainRows);
 
     Booster booster = model.nativeBooster();
@@ -151,6 +153,38 @@ public final class XGBoostTrainer {
     Map<String, Object> params = new LinkedHashMap<>(spec.xgboostParams());
     params.put("scale_pos_weight", scalePosWeight);
     return new TrainedModel(ModelFiles.toUbj(booster), featureNames, best, rounds, history, params);
+  }
+
+  /**
+   * {@code rows} as XGBoost4J-Spark can train on them with {@code workers} workers: each worker
+   * trains on one partition. XGBoost4J-Spark spreads the rows over the workers (a round-robin
+   * shuffle) only when the partitions do not number the workers; when they do, it takes them as
+   * they are, and a worker whose partition holds no rows fails the fit. A filtered scan has such
+   * partitions: a split of a feature table over a file whose statistics do not rule the split out
+   * but which holds no row of it. So when the partitions number the workers, one small job asks
+   * each partition for its first row (only the columns of the scan's filter are read), and if any
+   * has none, the rows are spread over the workers here.
+   */
+  static Dataset<Row> spreadOverWorkers(Dataset<Row> rows, int workers, String split) {
+    int partitions = rows.rdd().getNumPartitions();
+    if (workers < 2 || partitions != workers) {
+      return rows;
+    }
+    List<Boolean> hasRows =
+        rows.select(lit(1))
+            .javaRDD()
+            .mapPartitions(it -> List.of(it.hasNext()).iterator())
+            .collect();
+    long empty = hasRows.stream().filter(has -> !has).count();
+    if (empty == 0) {
+      return rows;
+    }
+    Log.info(
+        String.format(
+            "train: %d of the %s split's %d partitions hold no rows; spreading its rows over the %d"
+                + " workers (a shuffle) so that every worker has rows",
+            empty, split, partitions, workers));
+    return rows.repartition(workers);
   }
 
   /**

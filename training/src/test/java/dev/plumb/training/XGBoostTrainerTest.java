@@ -131,6 +131,73 @@ class XGBoostTrainerTest {
   }
 
   @Test
+  void aSplitWithAsManyPartitionsAsWorkersAndAnEmptyOneStillTrainsOnEveryRow(SparkSession spark) {
+    // A filtered scan (a split of a feature table whose file holds no rows of that split) can
+    // have as many partitions as workers with one of them empty; XGBoost4J-Spark repartitions only
+    // when the counts differ, and a worker without rows cannot join the training.
+    TrainingSpec twoWorkers =
+        new TrainingSpec("binary:logistic", "logloss", 12, 3, 0.3, 2, 1, 0, 7L, "cpu");
+    Dataset<Row> train = data(spark, 8000, 11).repartition(2, col("id")).filter("id % 4 = 0");
+    Dataset<Row> validation = data(spark, 2000, 12).repartition(2, col("id"));
+    Dataset<Row> oneEmptyTrain =
+        train.withColumn("p", org.apache.spark.sql.functions.spark_partition_id()).filter("p = 0");
+    Dataset<Row> oneEmptyValidation =
+        validation
+            .withColumn("p", org.apache.spark.sql.functions.spark_partition_id())
+            .filter("p = 1");
+    assertThat(oneEmptyTrain.rdd().getNumPartitions()).isEqualTo(2);
+    List<Long> sizes = partitionSizes(oneEmptyTrain);
+    assertThat(sizes).hasSize(2);
+    assertThat(sizes.get(0)).isGreaterThan(800);
+    assertThat(sizes.get(1)).isZero();
+    assertThat(partitionSizes(oneEmptyValidation).get(0)).isZero();
+    assertThat(oneEmptyValidation.rdd().getNumPartitions()).isEqualTo(2);
+
+    // The same rows, spread over both workers by hand: what the trainer must do on its own.
+    TrainedModel byHand =
+        XGBoostTrainer.train(
+            oneEmptyTrain.repartition(2),
+            oneEmptyValidation.repartition(2),
+            twoWorkers,
+            "label",
+            FEATURES);
+    TrainedModel model =
+        XGBoostTrainer.train(oneEmptyTrain, oneEmptyValidation, twoWorkers, "label", FEATURES);
+    assertThat(model.roundsTrained()).isEqualTo(12);
+    assertThat(model.booster()).isEqualTo(byHand.booster());
+    assertThat(model.history().get("validation-logloss"))
+        .containsExactly(byHand.history().get("validation-logloss"));
+    // A good model: the validation loss falls well below its first round's.
+    float[] loss = model.history().get("validation-logloss");
+    assertThat(loss[11]).isLessThan(loss[0] - 0.03f);
+
+    // Non-empty partitions as many as the workers are used as they are (no extra shuffle).
+    assertThat(XGBoostTrainer.spreadOverWorkers(validation, 2, "validation")).isSameAs(validation);
+    assertThat(XGBoostTrainer.spreadOverWorkers(oneEmptyTrain, 2, "train").rdd().getNumPartitions())
+        .isEqualTo(2);
+    assertThat(partitionSizes(XGBoostTrainer.spreadOverWorkers(oneEmptyTrain, 2, "train")))
+        .doesNotContain(0L);
+    // Partition counts other than the workers' are XGBoost's to spread.
+    Dataset<Row> three = train.repartition(3);
+    assertThat(XGBoostTrainer.spreadOverWorkers(three, 2, "train")).isSameAs(three);
+  }
+
+  /** The rows of each partition, by partition index. */
+  static List<Long> partitionSizes(Dataset<Row> rows) {
+    return rows.javaRDD()
+        .mapPartitions(
+            it -> {
+              long n = 0;
+              while (it.hasNext()) {
+                it.next();
+                n++;
+              }
+              return List.of(n).iterator();
+            })
+        .collect();
+  }
+
+  @Test
   void scalePosWeightAutoIsNegativesOverPositivesOfTheTrainingSplit(SparkSession spark) {
     Dataset<Row> train = data(spark, 3000, 7);
     Dataset<Row> validation = data(spark, 500, 8);
