@@ -125,6 +125,14 @@ class MonitorStageTest {
       assertThat(measured.rows()).isEqualTo(rows.count());
       assertThat(new ObjectMapper().writeValueAsString(measured.toJson()))
           .isEqualTo(new ObjectMapper().writeValueAsString(definition.toJson()));
+      if (rows == trainSplit) {
+        // The train stage measured its first pass on a second thread while it chose the
+        // threshold: the same reference as one pass after the other.
+        assertThat(
+                new ObjectMapper()
+                    .readTree(new ObjectMapper().writeValueAsString(measured.toJson())))
+            .isEqualTo(reference);
+      }
     }
     // Over train.reference_max_rows, a seeded sample of about that many rows: the same on every
     // run, and each share within sampling error of the share every row has on the same bins.
