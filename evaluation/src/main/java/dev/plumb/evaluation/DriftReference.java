@@ -107,12 +107,6 @@ public record DriftReference(
         split, 0, bins, threshold, cuts, Map.of(), scoreCuts, new double[0], Double.NaN);
   }
 
-  /** This reference with the positive rate counted at {@code t} (edges only: nothing measured). */
-  public DriftReference withThreshold(double t) {
-    return new DriftReference(
-        split, rows, bins, t, featureCuts, featureShares, scoreCuts, scoreShares, positiveRate);
-  }
-
   /** This reference's edges with the rows, shares and positive rate of {@code p}. */
   public DriftReference measured(Profile p) {
     return new DriftReference(

@@ -25,10 +25,6 @@ import dev.plumb.training.XGBoostTrainer;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -156,31 +152,6 @@ final class TrainStage {
     String dir = store.dir(id);
     ModelMetadata meta =
         ModelMetadata.of(model, in.label(), in.featureVersion(), spec.modelFormat());
-    // The training reference's first pass (its sample scored, the edges) needs no threshold: it
-    // runs on a second thread while this one picks the operating point on validation and writes
-    // the model, so each one's driver-side planning overlaps the other's tasks.
-    CompletableFuture<TrainingReference.Edges> referenceEdges = null;
-    if (spec.task() == TrainingSpec.Task.BINARY) {
-      ExecutorService second =
-          Executors.newSingleThreadExecutor(
-              r -> {
-                Thread t = new Thread(r, "plumb-training-reference");
-                t.setDaemon(true);
-                return t;
-              });
-      referenceEdges =
-          CompletableFuture.supplyAsync(
-              () ->
-                  TrainingReference.edges(
-                      in.train(),
-                      FeaturesStage.splitRows(config, in.featureDir(), Splits.TRAIN),
-                      model.booster(),
-                      model.featureNames(),
-                      model.iterationEnd(),
-                      config.integer("train.reference_max_rows")),
-              second);
-      second.shutdown();
-    }
     OperatingPoint.Choice point = null;
     if (spec.task() == TrainingSpec.Task.BINARY) {
       point = operatingPoint(config, model, in.validation(), in.label());
@@ -189,37 +160,24 @@ final class TrainStage {
     parts.lap("operating_point");
     store.write(dir, model.booster(), spec.modelFormat(), in.transform(), meta);
     parts.lap("write");
-    if (referenceEdges != null) {
+    if (spec.task() == TrainingSpec.Task.BINARY) {
       // What plumb monitor compares new data with: the train split as the model sees it.
       TrainingReference.write(
           dir,
-          join(referenceEdges)
-              .measure(
-                  model.booster(),
-                  model.featureNames(),
-                  meta.iterationEnd(),
-                  Double.isNaN(meta.threshold()) ? 0.5 : meta.threshold()));
+          TrainingReference.measure(
+              in.train(),
+              FeaturesStage.splitRows(config, in.featureDir(), Splits.TRAIN),
+              model.booster(),
+              model.featureNames(),
+              meta.iterationEnd(),
+              Double.isNaN(meta.threshold()) ? 0.5 : meta.threshold(),
+              config.integer("train.reference_max_rows")));
     }
     parts.lap("reference");
     MlflowModelFiles.writeMlmodel(dir, model.featureNames());
     store.markLatest(dir);
     parts.lap("publish");
     return new Result(dir, model, in.featureVersion(), point);
-  }
-
-  /** The value of {@code future}, its failure rethrown as it was thrown. */
-  private static <T> T join(CompletableFuture<T> future) {
-    try {
-      return future.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw e;
-    }
   }
 
   /**

@@ -50,21 +50,6 @@ final class TrainingReference {
       int iterationEnd,
       double threshold,
       long maxRows) {
-    return edges(train, rows, booster, featureNames, iterationEnd, maxRows)
-        .measure(booster, featureNames, iterationEnd, threshold);
-  }
-
-  /**
-   * The first of {@link #measure}'s passes, which needs no threshold: the rows to measure (the
-   * seeded sample above {@code maxRows}) and the edges. {@link Edges#measure} is the second.
-   */
-  static Edges edges(
-      Dataset<Row> train,
-      long rows,
-      byte[] booster,
-      List<String> featureNames,
-      int iterationEnd,
-      long maxRows) {
     long n = rows >= 0 ? rows : train.count();
     if (maxRows > 0 && n > maxRows) {
       Log.info(
@@ -80,36 +65,22 @@ final class TrainingReference {
             ModelFiles.score(booster, featureNames, Drift.fitSample(train, n), iterationEnd),
             featureNames,
             ModelFiles.SCORE,
-            0.5, // a placeholder: the second pass sets the threshold it counts at
+            threshold,
             DriftReference.DEFAULT_BINS,
             Splits.TRAIN);
-    return new Edges(train, edges);
-  }
-
-  /** The rows a reference measures and its edges, from {@link #edges}. */
-  record Edges(Dataset<Row> rows, DriftReference edges) {
-
-    /**
-     * The second pass: every row scored once and counted into the edges' bins, the positive rate at
-     * {@code threshold}.
-     */
-    DriftReference measure(
-        byte[] booster, List<String> featureNames, int iterationEnd, double threshold) {
-      DriftReference at = edges.withThreshold(threshold);
-      ModelFiles.BinCounts counts =
-          ModelFiles.scoreIntoBins(
-              booster,
-              featureNames,
-              rows,
-              iterationEnd,
-              at.featureCuts(),
-              at.scoreCuts(),
-              threshold,
-              null,
-              List.of());
-      return at.measured(
-          at.profile(counts.rows(), counts.features(), counts.score(), counts.atLeastThreshold()));
-    }
+    ModelFiles.BinCounts counts =
+        ModelFiles.scoreIntoBins(
+            booster,
+            featureNames,
+            train,
+            iterationEnd,
+            edges.featureCuts(),
+            edges.scoreCuts(),
+            threshold,
+            null,
+            List.of());
+    return edges.measured(
+        edges.profile(counts.rows(), counts.features(), counts.score(), counts.atLeastThreshold()));
   }
 
   /** Writes {@code reference} into the model folder {@code dir}. */

@@ -126,8 +126,7 @@ class MonitorStageTest {
       assertThat(new ObjectMapper().writeValueAsString(measured.toJson()))
           .isEqualTo(new ObjectMapper().writeValueAsString(definition.toJson()));
       if (rows == trainSplit) {
-        // The train stage measured its first pass on a second thread while it chose the
-        // threshold: the same reference as one pass after the other.
+        // The reference the train stage wrote is this one, at the threshold it chose.
         assertThat(
                 new ObjectMapper()
                     .readTree(new ObjectMapper().writeValueAsString(measured.toJson())))
