@@ -208,6 +208,15 @@ class SparkSubmitIT {
    * The executors that ran the tasks of the training job's stages, by stage: polled from the UI.
    */
   static Map<Integer, Set<String>> trainingTaskExecutors(int uiPort) {
+    return trainingTaskExecutors(uiPort, false);
+  }
+
+  /**
+   * {@link #trainingTaskExecutors(int)}, or with {@code boostingNow} only XGBoost's own stages
+   * (named after XGBoost.scala: the barrier stage that boosts, not the jobs that prepare its rows)
+   * and only their tasks still running.
+   */
+  static Map<Integer, Set<String>> trainingTaskExecutors(int uiPort, boolean boostingNow) {
     Map<Integer, Set<String>> out = new HashMap<>();
     try {
       String api = "http://127.0.0.1:" + uiPort + "/api/v1/applications";
@@ -218,6 +227,9 @@ class SparkSubmitIT {
         }
         for (JsonNode stage : job.get("stageIds")) {
           for (JsonNode attempt : getJson(api + "/" + app + "/stages/" + stage.asInt())) {
+            if (boostingNow && !attempt.path("name").asText().contains("at XGBoost.scala")) {
+              continue;
+            }
             Set<String> executors = new TreeSet<>();
             JsonNode tasks =
                 getJson(
@@ -229,7 +241,12 @@ class SparkSubmitIT {
                         + "/"
                         + attempt.get("attemptId").asInt()
                         + "/taskList?length=1000");
-            tasks.forEach(t -> executors.add(t.get("executorId").asText()));
+            tasks.forEach(
+                t -> {
+                  if (!boostingNow || "RUNNING".equals(t.path("status").asText())) {
+                    executors.add(t.get("executorId").asText());
+                  }
+                });
             if (!executors.isEmpty()) {
               out.put(stage.asInt(), executors);
             }
@@ -373,7 +390,8 @@ class SparkSubmitIT {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
     boolean training = false;
     while (!training && System.nanoTime() < deadline && s.process().isAlive()) {
-      training = trainingTaskExecutors(s.uiPort()).values().stream().anyMatch(e -> e.size() == 2);
+      training =
+          trainingTaskExecutors(s.uiPort(), true).values().stream().anyMatch(e -> e.size() == 2);
       Thread.sleep(500);
     }
     assertThat(training).as("training started on both executors:\n" + s.log()).isTrue();

@@ -18,9 +18,10 @@ import org.apache.spark.scheduler.SparkListenerTaskEnd;
  * needs every worker for the whole fit; when one is lost, Spark resubmits the stage and waits for
  * task slots that may never come back, and the surviving workers wait in XGBoost's allreduce. This
  * watchdog runs the training jobs in their own job group and cancels it as soon as an executor is
- * removed or a training task fails, so the job fails in seconds with the reason instead of hanging.
- * How fast a lost executor is noticed: at once when its process dies (its connection drops), after
- * {@code spark.network.timeout} (120 s by default) when its host vanishes.
+ * removed or a training task fails, and every job of the group that starts after that, so the job
+ * fails in seconds with the reason instead of hanging. How fast a lost executor is noticed: at once
+ * when its process dies (its connection drops), after {@code spark.network.timeout} (120 s by
+ * default) when its host vanishes.
  */
 public final class TrainWatchdog implements AutoCloseable {
 
@@ -29,9 +30,14 @@ public final class TrainWatchdog implements AutoCloseable {
   private final AtomicReference<String> failure = new AtomicReference<>();
   private final Set<Integer> stages = ConcurrentHashMap.newKeySet();
   private final SparkListener listener;
+  private final Thread trainer;
+  // Guarded by this: the trainer is interrupted only while the watchdog is open.
+  private boolean closed;
+  private boolean interrupted;
 
   private TrainWatchdog(SparkContext sc) {
     this.sc = sc;
+    this.trainer = Thread.currentThread();
     this.group = "plumb-train-" + UUID.randomUUID();
     this.listener =
         new SparkListener() {
@@ -41,6 +47,12 @@ public final class TrainWatchdog implements AutoCloseable {
               scala.collection.Iterator<Object> it = job.stageIds().iterator();
               while (it.hasNext()) {
                 stages.add((Integer) it.next());
+              }
+              // A training job submitted after the cancel (XGBoost's barrier stage right after a
+              // preparing job) would otherwise wait for the lost worker's slots: Spark retries a
+              // barrier stage without enough slots for minutes.
+              if (failure.get() != null) {
+                sc.cancelJob(job.jobId(), failure.get());
               }
             }
           }
@@ -79,11 +91,28 @@ public final class TrainWatchdog implements AutoCloseable {
     if (failure.compareAndSet(null, reason)) {
       Log.warn("train: " + reason + "; cancelling the training jobs");
       sc.cancelJobGroup(group);
+      // A barrier stage submitted when too few task slots are left is not a job yet: Spark checks
+      // its slots again every 15 s, up to 40 times (spark.scheduler.barrier.maxConcurrentTasksCheck
+      // .*), and no cancellation reaches it. Interrupting the training thread ends its wait.
+      synchronized (this) {
+        if (!closed) {
+          interrupted = true;
+          trainer.interrupt();
+        }
+      }
+    }
+  }
+
+  /** Clears the interrupt this watchdog set on the training thread, when it set one. */
+  private synchronized void clearInterrupt() {
+    if (interrupted && Thread.currentThread() == trainer) {
+      Thread.interrupted();
     }
   }
 
   /** The error to report for {@code e}: the watchdog's reason when it cancelled the training. */
   public RuntimeException explain(Exception e) {
+    clearInterrupt();
     String reason = failure.get();
     if (reason == null) {
       return e instanceof RuntimeException r
@@ -110,6 +139,10 @@ public final class TrainWatchdog implements AutoCloseable {
   @Override
   public void close() {
     sc.removeSparkListener(listener);
+    synchronized (this) {
+      closed = true;
+      clearInterrupt();
+    }
     sc.clearJobGroup();
   }
 }
