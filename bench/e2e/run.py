@@ -19,6 +19,13 @@ build has none, so every timed Plumb run starts as a user's second and later run
 ``--peer plumb-without-cds`` runs Plumb with PLUMB_CDS=off in the peer's place, to measure what the
 archive saves (same rounds, same data).
 
+``--with-floor`` adds a third side to every round: ``bench/e2e/SparkFloor.java``, the least a user
+of Plumb's own stack would write for the same loop (a Parquet-to-Delta copy, 8 unfitted features
+written to Delta, XGBoost4J-Spark with Plumb's parameters, one ROC-AUC), started as Plumb starts
+(its JVM options, collector, heap and class-data archive). It does less than both sides, so its
+ratio to the peer is a lower bound of what any Plumb change can reach on this stack and machine.
+The three sides take turns going first.
+
 Peak memory is each process's maximum resident set size (os.wait4). Tracking is off on both sides
 (the peer logs nothing anywhere). Results: a JSON file and a Markdown table of medians and ratios.
 
@@ -113,6 +120,46 @@ def train_parts(log_text):
     return {k.strip(): float(v) for k, v in (p.split("=") for p in m.group(1).split(","))}
 
 
+def compile_floor(classes):
+    """Compiles SparkFloor.java against Plumb's built jars (once per run; not timed)."""
+    shutil.rmtree(classes, ignore_errors=True)
+    os.makedirs(classes)
+    lib = os.path.join(ROOT, "jobs", "target", "dist", "lib", "*")
+    rc = subprocess.call(["javac", "-nowarn", "-d", classes, "-cp", lib,
+                          os.path.join(ROOT, "bench", "e2e", "SparkFloor.java")])
+    if rc != 0:
+        sys.exit("javac of bench/e2e/SparkFloor.java failed (exit %d)" % rc)
+
+
+def run_floor(data, work, classes, log_path):
+    """Runs SparkFloor as the launcher starts Plumb: the same JVM options, collector, heap and
+    class-data archive (the floor's class comes after Plumb's class path, so the archive applies)."""
+    shutil.rmtree(work, ignore_errors=True)
+    dist = os.path.join(ROOT, "jobs", "target", "dist")
+    jar = sorted(glob.glob(os.path.join(dist, "plumb-jobs-*.jar")))[0]
+    cmd = ["java"] + open(os.path.join(dist, "jvm.options")).read().split()
+    cmd += ["-XX:+UseParallelGC", "-Xmx4g"]
+    archives = glob.glob(os.path.join(ROOT, ".plumb", "cds", "plumb-*.jsa"))
+    if archives:
+        cmd += ["-XX:SharedArchiveFile=" + archives[0], "-Xlog:cds=off,cds+dynamic=off",
+                "-Xlog:cds=warning,cds+dynamic=warning:stderr"]
+    cmd += ["-Dlog4j2.configurationFile=" + os.path.join(ROOT, "conf", "log4j2.properties"),
+            "-Duser.timezone=UTC", "-cp", ":".join([jar, os.path.join(dist, "lib", "*"), classes]),
+            "SparkFloor", data, work]
+    wall, rss, rc = run_measured(cmd, log_path)
+    if rc != 0:
+        sys.exit("SparkFloor failed (exit %d): see %s" % (rc, log_path))
+    text = open(log_path).read()
+    seconds = {s: float(v) for s, v in re.findall(r"floor: stage (\w+) done in ([0-9.]+) s", text)}
+    missing = [s for s in STAGES if s not in seconds]
+    if missing:
+        sys.exit("no timing for stage(s) %s in %s" % (missing, log_path))
+    seconds["startup_and_shutdown"] = wall - sum(seconds[s] for s in STAGES)
+    seconds["total"] = wall
+    auc = re.search(r"floor: test ROC-AUC ([0-9.]+)", text)
+    return {"seconds": seconds, "peak_rss_mb": rss, "test_roc_auc": float(auc.group(1))}
+
+
 def run_peer(data, out_json, log_path):
     python = os.path.join(ROOT, ".plumb", "venv", "bin", "python")
     cmd = [python, "bench/e2e/peer.py", "--input", data, "--conf", "conf/local.yaml",
@@ -141,12 +188,21 @@ def median_of(rounds, side, key):
 
 
 def table(results):
-    lines = ["| rows | part | Plumb s | peer s | Plumb / peer |", "| --- | --- | --- | --- | --- |"]
+    floor = all("floor" in r for rounds in results.values() for r in rounds)
+    if floor:
+        lines = ["| rows | part | Plumb s | peer s | Plumb / peer | floor s | floor / peer | Plumb / floor |",
+                 "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    else:
+        lines = ["| rows | part | Plumb s | peer s | Plumb / peer |", "| --- | --- | --- | --- | --- |"]
     for rows, rounds in results.items():
         for key in STAGES + ["startup_and_shutdown", "total"]:
             p, q = median_of(rounds, "plumb", key), median_of(rounds, "peer", key)
             name = "**end to end**" if key == "total" else key.replace("_", " ")
-            lines.append("| %s | %s | %.1f | %.1f | %.2fx |" % (f"{int(rows):,}", name, p, q, p / q))
+            line = "| %s | %s | %.1f | %.1f | %.2fx |" % (f"{int(rows):,}", name, p, q, p / q)
+            if floor:
+                f = median_of(rounds, "floor", key)
+                line += " %.1f | %.2fx | %.2fx |" % (f, f / q, p / f)
+            lines.append(line)
     lines.append("")
     lines.append("| rows | Plumb ROC-AUC | peer ROC-AUC | difference | Plumb peak RSS MB | peer peak RSS MB |")
     lines.append("| --- | --- | --- | --- | --- | --- |")
@@ -157,6 +213,14 @@ def table(results):
         pm = max(r["plumb"]["peak_rss_mb"] for r in rounds)
         qm = max(r["peer"]["peak_rss_mb"] for r in rounds)
         lines.append("| %s | %.4f | %.4f | %+.4f | %.0f | %.0f |" % (f"{int(rows):,}", pa, qa, pa - qa, pm, qm))
+    if floor:
+        lines.append("")
+        lines.append("| rows | floor ROC-AUC (8 unfitted features) | floor peak RSS MB |")
+        lines.append("| --- | --- | --- |")
+        for rows, rounds in results.items():
+            fa = statistics.median(r["floor"]["test_roc_auc"] for r in rounds)
+            fm = max(r["floor"]["peak_rss_mb"] for r in rounds)
+            lines.append("| %s | %.4f | %.0f |" % (f"{int(rows):,}", fa, fm))
     return "\n".join(lines)
 
 
@@ -168,8 +232,13 @@ def main():
     ap.add_argument("--out", default=None, help="JSON results (default ROOT/results.json)")
     ap.add_argument("--peer", choices=["python", "plumb-without-cds"], default="python",
                     help="what Plumb is compared with (default: the Python peer)")
+    ap.add_argument("--with-floor", action="store_true",
+                    help="also run bench/e2e/SparkFloor.java, the stack's floor, in every round")
     args = ap.parse_args()
     os.makedirs(args.root, exist_ok=True)
+    classes = os.path.join(args.root, "floor-classes")
+    if args.with_floor:
+        compile_floor(classes)
     results = {}
     for rows in args.rows:
         data = os.path.join(args.root, "data-%d" % rows)
@@ -184,12 +253,18 @@ def main():
               flush=True)
         rounds = []
         for r in range(args.rounds):
-            order = ["plumb", "peer"] if r % 2 == 0 else ["peer", "plumb"]
+            if args.with_floor:
+                sides = ["plumb", "peer", "floor"]
+                order = sides[r % 3:] + sides[:r % 3]
+            else:
+                order = ["plumb", "peer"] if r % 2 == 0 else ["peer", "plumb"]
             entry = {}
             for side in order:
                 log = os.path.join(args.root, "%s-%d-round%d.log" % (side, rows, r + 1))
                 if side == "plumb":
                     entry["plumb"] = run_plumb(data, os.path.join(args.root, "work"), log)
+                elif side == "floor":
+                    entry["floor"] = run_floor(data, os.path.join(args.root, "work-floor"), classes, log)
                 elif args.peer == "python":
                     entry["peer"] = run_peer(data, os.path.join(args.root, "peer-%d.json" % rows), log)
                 else:
