@@ -80,12 +80,12 @@ def find(tree, key):
     return None
 
 
-def run_plumb(data, work, log_path, extra_env=None):
-    shutil.rmtree(work, ignore_errors=True)
-    env = dict(os.environ, **(extra_env or {}))
-    wall, rss, rc = run_measured(plumb_cmd("pipeline", data, work), log_path, env)
+def run_staged(cmd, log_path, name, env=None):
+    """Runs a JVM side that logs "stage NAME done in S s" per stage; returns (log text, seconds by
+    stage with start-up and shut-down and the total, peak RSS MB). Exits when it fails."""
+    wall, rss, rc = run_measured(cmd, log_path, env)
     if rc != 0:
-        sys.exit("plumb pipeline failed (exit %d): see %s" % (rc, log_path))
+        sys.exit("%s failed (exit %d): see %s" % (name, rc, log_path))
     text = open(log_path).read()
     seconds = {s: float(v) for s, v in re.findall(r"stage (\w+) done in ([0-9.]+) s", text)}
     missing = [s for s in STAGES if s not in seconds]
@@ -93,6 +93,13 @@ def run_plumb(data, work, log_path, extra_env=None):
         sys.exit("no timing for stage(s) %s in %s" % (missing, log_path))
     seconds["startup_and_shutdown"] = wall - sum(seconds[s] for s in STAGES)
     seconds["total"] = wall
+    return text, seconds, rss
+
+
+def run_plumb(data, work, log_path, extra_env=None):
+    shutil.rmtree(work, ignore_errors=True)
+    env = dict(os.environ, **(extra_env or {}))
+    text, seconds, rss = run_staged(plumb_cmd("pipeline", data, work), log_path, "plumb pipeline", env)
     reports = glob.glob(os.path.join(work, "**", "evaluation.json"), recursive=True)
     if not reports:
         sys.exit("no evaluation.json under " + work)
@@ -146,16 +153,7 @@ def run_floor(data, work, classes, log_path):
     cmd += ["-Dlog4j2.configurationFile=" + os.path.join(ROOT, "conf", "log4j2.properties"),
             "-Duser.timezone=UTC", "-cp", ":".join([jar, os.path.join(dist, "lib", "*"), classes]),
             "SparkFloor", data, work]
-    wall, rss, rc = run_measured(cmd, log_path)
-    if rc != 0:
-        sys.exit("SparkFloor failed (exit %d): see %s" % (rc, log_path))
-    text = open(log_path).read()
-    seconds = {s: float(v) for s, v in re.findall(r"floor: stage (\w+) done in ([0-9.]+) s", text)}
-    missing = [s for s in STAGES if s not in seconds]
-    if missing:
-        sys.exit("no timing for stage(s) %s in %s" % (missing, log_path))
-    seconds["startup_and_shutdown"] = wall - sum(seconds[s] for s in STAGES)
-    seconds["total"] = wall
+    text, seconds, rss = run_staged(cmd, log_path, "SparkFloor")
     auc = re.search(r"floor: test ROC-AUC ([0-9.]+)", text)
     return {"seconds": seconds, "peak_rss_mb": rss, "test_roc_auc": float(auc.group(1))}
 
