@@ -1,7 +1,5 @@
 package dev.plumb.jobs;
 
-import static org.apache.spark.sql.functions.col;
-
 import dev.plumb.evaluation.OperatingPoint;
 import dev.plumb.features.FittedTransform;
 import dev.plumb.features.Splits;
@@ -25,6 +23,7 @@ import dev.plumb.training.XGBoostTrainer;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -86,13 +85,15 @@ final class TrainStage {
     FittedTransform transform = FeaturesStage.featureStore(config).transform(featureDir);
     String label = config.string("features.label");
     String data = FeatureStore.data(featureDir);
-    Dataset<Row> table = spark.read().format("delta").load(data);
-    XGBoostTrainer.checkSchema(table.schema(), label, transform.featureNames());
     // Each split is read by several queries (the fit, the operating point, the reference; every
-    // trial of a tuning run): its files are found once.
-    Dataset<Row> train = SparkSql.scanDelta(spark, data, col(Splits.COLUMN).equalTo(Splits.TRAIN));
-    Dataset<Row> validation =
-        SparkSql.scanDelta(spark, data, col(Splits.COLUMN).equalTo(Splits.VALIDATION));
+    // trial of a tuning run): its files are found once, from the table's log when it has one
+    // commit (a feature set's table), with no Spark job of Delta's.
+    List<Dataset<Row>> splits =
+        SparkSql.scanDeltaWhereEquals(
+            spark, data, Splits.COLUMN, List.of(Splits.TRAIN, Splits.VALIDATION));
+    Dataset<Row> train = splits.get(0);
+    Dataset<Row> validation = splits.get(1);
+    XGBoostTrainer.checkSchema(train.schema(), label, transform.featureNames());
     ClusterFacts facts =
         awaitExecutors(
             spark,

@@ -2,8 +2,14 @@ package dev.plumb.features.io;
 
 import static org.apache.spark.sql.functions.col;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.delta.tables.DeltaTable;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.apache.spark.sql.Column;
@@ -11,6 +17,14 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
+import org.apache.spark.sql.delta.actions.AddFile;
+import org.apache.spark.sql.delta.actions.Metadata;
+import org.apache.spark.sql.delta.actions.Protocol;
+import org.apache.spark.sql.delta.actions.RemoveFile;
+import org.apache.spark.sql.types.StringType;
+import org.apache.spark.sql.types.StructType;
+import scala.Option;
 
 /** Small Spark SQL helpers every stage uses. */
 public final class SparkSql {
@@ -79,6 +93,162 @@ public final class SparkSql {
       return delta;
     }
     return spark.read().schema(delta.schema()).parquet(files).filter(filter);
+  }
+
+  /**
+   * The rows of the Delta table at {@code table} whose string column {@code column} equals each of
+   * {@code values}, one dataset per value, as {@link #scanDelta} reads them. A table of one commit
+   * (version 0: a feature set's table, written once) whose protocol lets its files hold exactly its
+   * rows (reader version 1, no partition columns) is read without a Spark job of Delta's: that
+   * commit's actions, read on the driver, are the whole table (its schema, its files), and each
+   * value keeps the files whose statistics on {@code column} do not rule it out, the skipping
+   * Delta's own scan does for such a filter. A cold {@code plumb train} otherwise spends seconds in
+   * Delta's snapshot, describe and file-filtering jobs before its first row is read. Any other
+   * table: {@link #scanDelta} per value.
+   */
+  public static List<Dataset<Row>> scanDeltaWhereEquals(
+      SparkSession spark, String table, String column, List<String> values) {
+    List<Dataset<Row>> out = singleCommitScan(spark, table, column, values);
+    if (out != null) {
+      return out;
+    }
+    out = new ArrayList<>();
+    for (String v : values) {
+      out.add(scanDelta(spark, table, column(column).equalTo(v)));
+    }
+    return out;
+  }
+
+  /** {@link #scanDeltaWhereEquals} from the table's only commit, or null when it has another. */
+  private static List<Dataset<Row>> singleCommitScan(
+      SparkSession spark, String table, String column, List<String> values) {
+    if (GLOB.matcher(table).find()) {
+      return null;
+    }
+    DeltaLog log = DeltaLog.forTable(spark, table);
+    if (log.update(false, Option.empty(), Option.empty()).version() != 0) {
+      return null;
+    }
+    Protocol protocol = null;
+    Metadata metadata = null;
+    List<AddFile> adds = new ArrayList<>();
+    scala.collection.Iterator<?> commits = log.getChanges(0L, 0L, true);
+    while (commits.hasNext()) {
+      scala.collection.Iterator<?> actions =
+          ((scala.collection.Iterable<?>) ((scala.Tuple2<?, ?>) commits.next())._2()).iterator();
+      while (actions.hasNext()) {
+        Object action = actions.next();
+        if (action instanceof Protocol p) {
+          protocol = p;
+        } else if (action instanceof Metadata m) {
+          metadata = m;
+        } else if (action instanceof AddFile add) {
+          adds.add(add);
+        } else if (action instanceof RemoveFile) {
+          return null;
+        }
+      }
+    }
+    if (protocol == null
+        || metadata == null
+        || protocol.minReaderVersion() != 1
+        || !metadata.partitionColumns().isEmpty()) {
+      return null;
+    }
+    StructType schema = metadata.schema();
+    if (!Arrays.asList(schema.fieldNames()).contains(column)
+        || !(schema.apply(column).dataType() instanceof StringType)) {
+      return null;
+    }
+    List<String> paths = new ArrayList<>();
+    List<JsonNode> stats = new ArrayList<>();
+    for (AddFile add : adds) {
+      if (add.deletionVector() != null) {
+        return null;
+      }
+      org.apache.hadoop.fs.Path path;
+      try {
+        path = new org.apache.hadoop.fs.Path(new URI(add.path()));
+      } catch (URISyntaxException | IllegalArgumentException e) {
+        return null;
+      }
+      if (!path.isAbsolute()) {
+        path = new org.apache.hadoop.fs.Path(log.dataPath(), path);
+      }
+      String file = path.toString();
+      if (GLOB.matcher(file).find()) {
+        return null;
+      }
+      paths.add(file);
+      stats.add(fileStats(add.stats()));
+    }
+    List<Dataset<Row>> out = new ArrayList<>();
+    for (String v : values) {
+      List<String> kept = new ArrayList<>();
+      for (int i = 0; i < paths.size(); i++) {
+        if (mayHold(stats.get(i), column, v)) {
+          kept.add(paths.get(i));
+        }
+      }
+      Column filter = column(column).equalTo(v);
+      out.add(
+          kept.isEmpty()
+              ? spark.createDataFrame(List.<Row>of(), schema)
+              : spark.read().schema(schema).parquet(kept.toArray(new String[0])).filter(filter));
+    }
+    return out;
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A data file's statistics (Delta's JSON), or null when it has none or they do not parse. */
+  private static JsonNode fileStats(String stats) {
+    if (stats == null || stats.isBlank()) {
+      return null;
+    }
+    try {
+      return JSON.readTree(stats);
+    } catch (java.io.IOException e) {
+      return null;
+    }
+  }
+
+  /**
+   * False only when a file's statistics prove it holds no row whose string {@code column} equals
+   * {@code value}: no rows, every value of the column null, or {@code value} outside its [min,
+   * max]. The bounds are compared only when they and the value are ASCII and shorter than the 32
+   * characters at which Delta truncates string statistics (then Java's order is Delta's).
+   */
+  static boolean mayHold(JsonNode stats, String column, String value) {
+    if (stats == null) {
+      return true;
+    }
+    JsonNode records = stats.get("numRecords");
+    if (records != null && records.isIntegralNumber()) {
+      long rows = records.asLong();
+      if (rows == 0) {
+        return false;
+      }
+      JsonNode nulls = stats.path("nullCount").get(column);
+      if (nulls != null && nulls.isIntegralNumber() && nulls.asLong() >= rows) {
+        return false;
+      }
+    }
+    JsonNode min = stats.path("minValues").get(column);
+    JsonNode max = stats.path("maxValues").get(column);
+    if (min == null || max == null || !min.isTextual() || !max.isTextual()) {
+      return true;
+    }
+    String lo = min.asText();
+    String hi = max.asText();
+    if (!comparable(lo) || !comparable(hi) || !comparable(value)) {
+      return true;
+    }
+    return value.compareTo(lo) >= 0 && value.compareTo(hi) <= 0;
+  }
+
+  private static boolean comparable(String s) {
+    return s.length() < 32 && s.chars().allMatch(c -> c < 0x80);
   }
 
   /**
