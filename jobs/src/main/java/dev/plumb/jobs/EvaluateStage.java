@@ -16,6 +16,7 @@ import dev.plumb.features.Splits;
 import dev.plumb.features.io.JsonFiles;
 import dev.plumb.features.io.Locations;
 import dev.plumb.features.io.Log;
+import dev.plumb.features.io.SparkSql;
 import dev.plumb.features.io.Storages;
 import dev.plumb.features.store.FeatureStore;
 import dev.plumb.jobs.tracking.RunTracker;
@@ -119,9 +120,19 @@ final class EvaluateStage {
     String featureDir = FeaturesStage.resolve(config, featureVersion);
     int iterations = meta.iterationEnd();
     Scorer scorer = rows -> ModelFiles.score(booster, featureNames, rows, iterations);
-    Dataset<Row> table = spark.read().format("delta").load(FeatureStore.data(featureDir));
-    Dataset<Row> test = table.filter(col(Splits.COLUMN).equalTo(Splits.TEST));
-    Dataset<Row> train = table.filter(col(Splits.COLUMN).equalTo(Splits.TRAIN));
+    // A feature set's table (one commit) is read from its log, with no Spark job of Delta's.
+    String data = FeatureStore.data(featureDir);
+    List<Dataset<Row>> splits =
+        SparkSql.scanSingleCommit(spark, data, Splits.COLUMN, List.of(Splits.TEST, Splits.TRAIN));
+    if (splits == null) {
+      Dataset<Row> table = spark.read().format("delta").load(data);
+      splits =
+          List.of(
+              table.filter(col(Splits.COLUMN).equalTo(Splits.TEST)),
+              table.filter(col(Splits.COLUMN).equalTo(Splits.TRAIN)));
+    }
+    Dataset<Row> test = splits.get(0);
+    Dataset<Row> train = splits.get(1);
     Map<String, Dataset<Row>> extra = new LinkedHashMap<>();
     String driftInput = config.string("evaluate.drift_input");
     if (!driftInput.isEmpty()) {

@@ -108,7 +108,7 @@ public final class SparkSql {
    */
   public static List<Dataset<Row>> scanDeltaWhereEquals(
       SparkSession spark, String table, String column, List<String> values) {
-    List<Dataset<Row>> out = singleCommitScan(spark, table, column, values);
+    List<Dataset<Row>> out = scanSingleCommit(spark, table, column, values);
     if (out != null) {
       return out;
     }
@@ -119,8 +119,12 @@ public final class SparkSql {
     return out;
   }
 
-  /** {@link #scanDeltaWhereEquals} from the table's only commit, or null when it has another. */
-  private static List<Dataset<Row>> singleCommitScan(
+  /**
+   * {@link #scanDeltaWhereEquals} from the table's only commit: null when the table has more than
+   * one commit, or its files alone are not its rows (reader version above 1, partition columns, a
+   * glob character in a path), or {@code column} is not a string column.
+   */
+  public static List<Dataset<Row>> scanSingleCommit(
       SparkSession spark, String table, String column, List<String> values) {
     if (GLOB.matcher(table).find()) {
       return null;
