@@ -720,25 +720,19 @@ public final class IngestRun {
       String userMetadata = null;
       List<JsonNode> stats = new ArrayList<>();
       boolean allStats = true;
-      scala.collection.Iterator<?> commits = log.getChanges(version, version, true);
-      while (commits.hasNext()) {
-        scala.collection.Iterator<?> actions =
-            ((scala.collection.Iterable<?>) ((scala.Tuple2<?, ?>) commits.next())._2()).iterator();
-        while (actions.hasNext()) {
-          Object action = actions.next();
-          if (action instanceof CommitInfo info) {
-            Option<String> n =
-                info.operationMetrics().isDefined()
-                    ? info.operationMetrics().get().get("numOutputRows")
-                    : Option.empty();
-            rows = n.isDefined() ? Long.parseLong(n.get()) : 0;
-            userMetadata = info.userMetadata().isDefined() ? info.userMetadata().get() : null;
-          } else if (action instanceof AddFile add) {
-            if (add.stats() == null) {
-              allStats = false;
-            } else {
-              stats.add(JSON.readTree(add.stats()));
-            }
+      for (Object action : SparkSql.commitActions(log, version)) {
+        if (action instanceof CommitInfo info) {
+          Option<String> n =
+              info.operationMetrics().isDefined()
+                  ? info.operationMetrics().get().get("numOutputRows")
+                  : Option.empty();
+          rows = n.isDefined() ? Long.parseLong(n.get()) : 0;
+          userMetadata = info.userMetadata().isDefined() ? info.userMetadata().get() : null;
+        } else if (action instanceof AddFile add) {
+          if (add.stats() == null) {
+            allStats = false;
+          } else {
+            stats.add(JSON.readTree(add.stats()));
           }
         }
       }

@@ -136,21 +136,15 @@ public final class SparkSql {
     Protocol protocol = null;
     Metadata metadata = null;
     List<AddFile> adds = new ArrayList<>();
-    scala.collection.Iterator<?> commits = log.getChanges(0L, 0L, true);
-    while (commits.hasNext()) {
-      scala.collection.Iterator<?> actions =
-          ((scala.collection.Iterable<?>) ((scala.Tuple2<?, ?>) commits.next())._2()).iterator();
-      while (actions.hasNext()) {
-        Object action = actions.next();
-        if (action instanceof Protocol p) {
-          protocol = p;
-        } else if (action instanceof Metadata m) {
-          metadata = m;
-        } else if (action instanceof AddFile add) {
-          adds.add(add);
-        } else if (action instanceof RemoveFile) {
-          return null;
-        }
+    for (Object action : commitActions(log, 0)) {
+      if (action instanceof Protocol p) {
+        protocol = p;
+      } else if (action instanceof Metadata m) {
+        metadata = m;
+      } else if (action instanceof AddFile add) {
+        adds.add(add);
+      } else if (action instanceof RemoveFile) {
+        return null;
       }
     }
     if (protocol == null
@@ -199,6 +193,23 @@ public final class SparkSql {
           kept.isEmpty()
               ? spark.createDataFrame(List.<Row>of(), schema)
               : spark.read().schema(schema).parquet(kept.toArray(new String[0])).filter(filter));
+    }
+    return out;
+  }
+
+  /**
+   * The actions of commit {@code version} of a Delta table, read through Delta's log API on the
+   * driver (no Spark job).
+   */
+  public static List<Object> commitActions(DeltaLog log, long version) {
+    List<Object> out = new ArrayList<>();
+    scala.collection.Iterator<?> commits = log.getChanges(version, version, true);
+    while (commits.hasNext()) {
+      scala.collection.Iterator<?> actions =
+          ((scala.collection.Iterable<?>) ((scala.Tuple2<?, ?>) commits.next())._2()).iterator();
+      while (actions.hasNext()) {
+        out.add(actions.next());
+      }
     }
     return out;
   }
