@@ -79,13 +79,27 @@ public final class SparkSql {
    * set's table: written once under its version): the files are the version read now.
    */
   public static Dataset<Row> scanDelta(SparkSession spark, String table, Column filter) {
-    Dataset<Row> delta = spark.read().format("delta").load(table).filter(filter);
+    return scan(spark, table, filesHoldTheRows(spark, table), filter);
+  }
+
+  /**
+   * Whether the data files of the Delta table at {@code table} hold exactly its rows: reader
+   * protocol version 1 and no partition columns ({@code DESCRIBE DETAIL}, one Spark job).
+   */
+  private static boolean filesHoldTheRows(SparkSession spark, String table) {
     Row detail =
         DeltaTable.forPath(spark, table)
             .detail()
             .select("minReaderVersion", "partitionColumns")
             .first();
-    if (detail.getInt(0) != 1 || !detail.getList(1).isEmpty()) {
+    return detail.getInt(0) == 1 && detail.getList(1).isEmpty();
+  }
+
+  /** {@link #scanDelta} once {@link #filesHoldTheRows} has said whether the files are the rows. */
+  private static Dataset<Row> scan(
+      SparkSession spark, String table, boolean filesHoldTheRows, Column filter) {
+    Dataset<Row> delta = spark.read().format("delta").load(table).filter(filter);
+    if (!filesHoldTheRows) {
       return delta;
     }
     String[] files = delta.inputFiles();
@@ -112,9 +126,11 @@ public final class SparkSql {
     if (out != null) {
       return out;
     }
+    // The table is described once for every value.
+    boolean files = filesHoldTheRows(spark, table);
     out = new ArrayList<>();
     for (String v : values) {
-      out.add(scanDelta(spark, table, column(column).equalTo(v)));
+      out.add(scan(spark, table, files, column(column).equalTo(v)));
     }
     return out;
   }
